@@ -1,0 +1,182 @@
+"""Reverse-mode backprop over a graph of Values, iteratively (no recursion limit)."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from operator import attrgetter
+from typing import Any
+
+import numpy as np
+
+from ._state import modes, user_stacklevel
+from .errors import AnomalyError, NonFiniteWarning
+from .ops import ONE, unbroadcast
+from .value import Value, _to_data
+
+_creation = attrgetter("_id")
+
+
+def topo_order(root: Value) -> list[Value]:
+    """Nodes ``root`` depends on that need a gradient, each after all its parents.
+
+    Sorting by creation number is a topological order because a node is always
+    created after its parents; the walk itself is a plain stack, so a chain of
+    a million nodes needs no recursion.
+    """
+    seen: set[Value] = set()
+    nodes: list[Value] = []
+    stack = [root]
+    pop, push, add, keep = stack.pop, stack.extend, seen.add, nodes.append
+    while stack:
+        n = pop()
+        if n in seen or not n.requires_grad:
+            continue
+        add(n)
+        keep(n)
+        push(n._prev)
+    nodes.sort(key=_creation)
+    return nodes
+
+
+def seed_of(root: Value, grad: Any) -> Any:
+    """The gradient backward starts from, validated against the root's shape."""
+    if grad is None:
+        if root.size != 1:
+            raise ValueError(
+                f"backward: the root has shape {root.shape}, so its gradient is not implied; "
+                "pass grad= of that shape (e.g. np.ones(root.shape)) or reduce it first (.sum(), .mean())"
+            )
+        return 1.0 if type(root.data) is float else np.ones_like(root.data)
+    if isinstance(grad, Value):
+        grad = grad.data
+    g = _to_data(grad, "backward grad")
+    if np.shape(g) != root.shape:
+        raise ValueError(f"backward: grad has shape {np.shape(g)} but the root has shape {root.shape}; they must match")
+    return float(g) if type(root.data) is float else np.asarray(g, dtype=root.data.dtype)
+
+
+def contributions(node: Value, g: Any) -> tuple[Any, ...]:
+    """What ``node``'s backward sends to each parent, before summing over broadcasts."""
+    op = node._op
+    if op.uses_locals:
+        return tuple(None if not p.requires_grad else (g if loc is ONE else g * loc)
+                     for p, loc in zip(node._prev, node._saved))
+    return op.backward(node._saved, g, node._prev)
+
+
+def accumulate(parent: Value, c: Any) -> None:
+    """Add one contribution into ``parent._grad`` (sum over broadcast axes first)."""
+    data = parent.data
+    if type(data) is float:
+        if type(c) is not float:
+            c = float(np.sum(c))
+    elif type(c) is float or c.shape != data.shape or c.dtype != data.dtype:
+        c = unbroadcast(c, data)
+    pg = parent._grad
+    parent._grad = c if pg is None else pg + c
+
+
+def backward(root: Value, grad: Any = None) -> None:
+    """Backpropagate from ``root``: leaf grads accumulate, interior grads are recomputed."""
+    seed = seed_of(root, grad)
+    if not root.requires_grad:
+        raise RuntimeError(
+            "backward: the root does not require grad (it was built from constants, "
+            "inside no_grad(), or from detached Values)"
+        )
+    if not _finite(root.data):
+        _warn_forward_nonfinite(root)
+    nodes = topo_order(root)
+    leaves = []
+    for n in nodes:
+        if n._prev:
+            n._grad = None
+        else:
+            leaves.append((n, n._grad))
+    accumulate(root, seed)
+    anomaly = modes.anomaly
+    for n in reversed(nodes):
+        g = n._grad
+        prev = n._prev
+        if g is None or not prev:
+            continue
+        op = n._op
+        if op.uses_locals and not anomaly:
+            # Hot path (every scalar op): contribution = g * local, straight into the parent.
+            for p, loc in zip(prev, n._saved):
+                if p.requires_grad:
+                    c = g if loc is ONE else g * loc
+                    pd = p.data
+                    if type(pd) is float:
+                        if type(c) is not float:
+                            c = float(np.sum(c))
+                    elif type(c) is float or c.shape != pd.shape or c.dtype != pd.dtype:
+                        c = unbroadcast(c, pd)
+                    pg = p._grad
+                    p._grad = c if pg is None else pg + c
+            continue
+        for p, c in zip(prev, contributions(n, g)):
+            if c is None or not p.requires_grad:
+                continue
+            if anomaly and not _finite(c):
+                raise AnomalyError(
+                    f"{op.name}'s backward produced NaN/Inf for its input {p.label or p.op or 'leaf'!s} "
+                    f"(shape {p.shape}) from a finite upstream gradient; the {op.name} node was "
+                    f"created at {n._trace}" if _finite(g) else
+                    f"{op.name} received a NaN/Inf gradient (created at {n._trace})"
+                )
+            accumulate(p, c)
+    _check_leaves(leaves, nodes)
+
+
+def _finite(x: Any) -> bool:
+    if type(x) is float:
+        return math.isfinite(x)
+    return bool(np.isfinite(x).all())
+
+
+def _check_leaves(leaves: list[tuple[Value, Any]], nodes: list[Value]) -> None:
+    """No silent NaN: warn, naming the op, if backward made a leaf's gradient non-finite."""
+    for leaf, before in leaves:
+        g = leaf._grad
+        if g is None or g is before or _finite(g):
+            continue
+        if before is not None and not _finite(before):
+            continue
+        culprit = _first_nonfinite_backward(nodes)
+        warnings.warn(
+            f"backward produced a NaN/Inf gradient for {leaf.label or 'a leaf'} (shape {leaf.shape})"
+            + (f", first in the backward of {culprit}" if culprit else "")
+            + "; run under tl.detect_anomaly() to see the line that built it",
+            NonFiniteWarning,
+            stacklevel=user_stacklevel(),
+        )
+        return
+
+
+def _first_nonfinite_backward(nodes: list[Value]) -> str:
+    """Name the first op (in backward order) that turned a finite gradient non-finite."""
+    for n in reversed(nodes):
+        if not n._prev or n._grad is None or not _finite(n._grad):
+            continue
+        for p, c in zip(n._prev, contributions(n, n._grad)):
+            if c is not None and not _finite(c):
+                return f"{n._op.name} (node {n.label or n._op.name}, into {p.label or p.op or 'a leaf'})"
+    return ""
+
+
+def _warn_forward_nonfinite(root: Value) -> None:
+    """Name the first node (in creation order) whose value is NaN/Inf."""
+    culprit = ""
+    for n in topo_order(root):
+        if not _finite(n.data):
+            name = n.label or "unlabelled"
+            culprit = (f"; it first appears in the output of {n._op.name} ({name})" if n._prev
+                       else f"; the input {name} is already NaN/Inf")
+            break
+    warnings.warn(
+        f"backward: the root's value is NaN/Inf{culprit}; gradients will not be meaningful",
+        NonFiniteWarning,
+        stacklevel=user_stacklevel(),
+    )

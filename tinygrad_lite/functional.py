@@ -1,0 +1,279 @@
+"""Functions on Values, and losses built only from primitive ops.
+
+No loss here has a backward of its own: their gradients come out of backprop
+through softmax, log, square, … — which is what ``explain`` then shows.
+Each function takes a tensor Value or, where that makes sense, a list of
+scalar Values (to build graphs small enough to draw).
+"""
+
+from __future__ import annotations
+
+import functools
+import operator
+import warnings
+import weakref
+from typing import Any, Sequence, Union
+
+import numpy as np
+
+from . import ops
+from ._state import user_stacklevel
+from .errors import NonFiniteWarning
+from .value import Value, _lift, _node
+
+Tensorish = Union[Value, Sequence[Value]]
+REDUCTIONS = ("mean", "sum", "none")
+
+
+def _is_list(x: Any) -> bool:
+    return isinstance(x, (list, tuple))
+
+
+def _scalars(fn: str, xs: Sequence[Any]) -> list[Value]:
+    vals = [_lift(x, fn) for x in xs]
+    if not vals:
+        raise ValueError(f"{fn}: got an empty list; pass at least one scalar Value")
+    for v in vals:
+        if v.size != 1:
+            raise ValueError(f"{fn}: a list must hold scalar Values, got one of shape {v.shape}; pass a tensor Value instead")
+    return vals
+
+
+def _elementwise(method: str):
+    def f(x: Tensorish) -> Any:
+        if _is_list(x):
+            return [getattr(v, method)() for v in _scalars(method, x)]
+        return getattr(_lift(x, method), method)()
+
+    f.__name__ = method
+    f.__doc__ = f"``x.{method}()`` for a Value, or for each scalar Value of a list."
+    return f
+
+
+exp, log, sigmoid, tanh, relu = (_elementwise(m) for m in ("exp", "log", "sigmoid", "tanh", "relu"))
+square, sqrt, softplus = (_elementwise(m) for m in ("square", "sqrt", "softplus"))
+
+
+def _group(kind: type[ops.SoftmaxOut], fn: str, xs: Sequence[Any]) -> list[Value]:
+    zs = _scalars(fn, xs)
+    group, outs = ops.scalar_group(kind, [float(z.data) if type(z.data) is float else z.item() for z in zs])
+    parents = tuple(zs)
+    req = any(z.requires_grad for z in zs)
+    nodes = [_node(op, out, local, parents, req) for op, out, local in outs]
+    group.outputs.extend(weakref.ref(n) for n in nodes)
+    return nodes
+
+
+def softmax(x: Tensorish, axis: int = -1) -> Any:
+    """Softmax along ``axis``; a list of K scalars gives K scalars, each depending on all K."""
+    if _is_list(x):
+        return _group(ops.SoftmaxOut, "softmax", x)
+    return _lift(x, "softmax").softmax(axis)
+
+
+def log_softmax(x: Tensorish, axis: int = -1) -> Any:
+    """log(softmax(x)) computed stably; a list of K scalars gives K scalars."""
+    if _is_list(x):
+        return _group(ops.LogSoftmaxOut, "log_softmax", x)
+    return _lift(x, "log_softmax").log_softmax(axis)
+
+
+# ---------------------------------------------------------------- reductions
+
+def _check_reduction(fn: str, reduction: str) -> None:
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"{fn}: reduction={reduction!r} is not one of {', '.join(map(repr, REDUCTIONS))}")
+
+
+def _reduce(losses: Any, reduction: str) -> Any:
+    """Reduce per-element losses: a tensor Value, or a list of scalar Values."""
+    if _is_list(losses):
+        if reduction == "none":
+            return list(losses)
+        total = functools.reduce(operator.add, losses)
+        return total if reduction == "sum" or len(losses) == 1 else total / len(losses)
+    if reduction == "none":
+        return losses
+    return losses.sum() if reduction == "sum" else losses.mean()
+
+
+def _target_array(fn: str, target: Any) -> np.ndarray:
+    if isinstance(target, Value):
+        target = target.data
+    try:
+        return np.asarray(target)
+    except ValueError:
+        raise ValueError(f"{fn}: target {target!r} is not a number or a rectangular array") from None
+
+
+# ---------------------------------------------------------------- cross-entropy
+
+def cross_entropy(logits: Tensorish, target: Any, reduction: str = "mean", fused: bool = False) -> Any:
+    """Softmax cross-entropy, built as softmax → log → pick → neg → reduce.
+
+    ``logits``: an (N, K) or (K,) tensor Value, or a list of K scalar Values
+    (one sample).  ``target``: class indices (int or int array) or
+    probabilities of the logits' shape (e.g. one-hot).  ``fused=True`` goes
+    through ``log_softmax`` instead: finite even for logits of ±1e4.
+    """
+    _check_reduction("cross_entropy", reduction)
+    if _is_list(logits):
+        zs = _scalars("cross_entropy", logits)
+        t = _target_array("cross_entropy", target)
+        k = len(zs)
+        weights = _class_weights(t, (k,), k)
+        probs = log_softmax(zs) if fused else softmax(zs)
+        # Classes of weight 0 add nothing: leaving them out draws the seed graph −log ŷ_p.
+        terms = []
+        for pk, w in zip(probs, weights):
+            if w != 0.0:
+                lp = pk if fused else _safe_log(pk)
+                terms.append(-(lp if w == 1.0 else lp * w))
+        return _reduce(terms, "sum")
+    x = _lift(logits, "cross_entropy")
+    if x.ndim not in (1, 2):
+        raise ValueError(
+            f"cross_entropy: logits must have shape (N, K) or (K,), got {x.shape}; reshape them first"
+        )
+    n, k = (x.shape if x.ndim == 2 else (None, x.shape[0]))
+    t = _target_array("cross_entropy", target)
+    if t.shape == x.shape and t.dtype.kind == "f":
+        _check_probs("cross_entropy", t)
+        logp = x.log_softmax(-1) if fused else _safe_log(x.softmax(-1))
+        losses = -((logp * t).sum(axis=-1))
+    else:
+        idx = _class_indices(t, x.shape, k)
+        logp = x.log_softmax(-1) if fused else _safe_log(x.softmax(-1))
+        picked = logp[idx] if n is None else logp[np.arange(n), idx]
+        losses = -picked
+    return _reduce(losses, reduction)
+
+
+def _class_indices(t: np.ndarray, shape: tuple[int, ...], k: int) -> Any:
+    """Validate class-index targets: ints in [0, K), one per sample."""
+    want = () if len(shape) == 1 else (shape[0],)
+    if t.dtype.kind not in "iu" and not (t.dtype.kind == "f" and np.all(t == np.round(t))):
+        raise ValueError(
+            f"cross_entropy: target of dtype {t.dtype} and shape {t.shape} is neither class indices "
+            f"of shape {want} nor probabilities of the logits' shape {shape}"
+        )
+    if t.shape != want:
+        raise ValueError(
+            f"cross_entropy: logits of shape {shape} need {want or 'one'} class index(es), "
+            f"got target of shape {t.shape}"
+        )
+    if t.size and (t.min() < 0 or t.max() >= k):
+        bad = t.min() if t.min() < 0 else t.max()
+        raise ValueError(
+            f"cross_entropy: target class {int(bad)} is out of range for {k} classes "
+            f"(logits shape {shape}); classes are 0..{k - 1}"
+        )
+    return t.astype(np.intp) if t.ndim else int(t)
+
+
+def _class_weights(t: np.ndarray, shape: tuple[int, ...], k: int) -> list[float]:
+    """A list form's target as K weights: one-hot for an index, else the probabilities."""
+    if t.ndim == 0:
+        w = [0.0] * k
+        w[_class_indices(t, shape, k)] = 1.0
+        return w
+    if t.shape != (k,):
+        raise ValueError(f"cross_entropy: {k} logits need a class index or {k} probabilities, got target of shape {t.shape}")
+    _check_probs("cross_entropy", t)
+    return [float(v) for v in t]
+
+
+def _check_probs(fn: str, t: np.ndarray) -> None:
+    if np.any(t < 0) or np.any(t > 1) or not np.all(np.isfinite(t)):
+        raise ValueError(f"{fn}: probability targets must lie in [0, 1], got values from {t.min():g} to {t.max():g}")
+
+
+def _safe_log(probs: Value) -> Value:
+    """log of softmax probabilities, warning in words when one underflowed to 0."""
+    zero = bool(np.any(probs.data == 0))
+    if not zero:
+        return probs.log()
+    warnings.warn(
+        "cross_entropy: a softmax probability underflowed to 0 (logits too far apart), "
+        "so the loss or its gradient is inf/NaN; use cross_entropy(..., fused=True), which goes through log_softmax",
+        NonFiniteWarning, stacklevel=user_stacklevel(),
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NonFiniteWarning)
+        return probs.log()
+
+
+# ---------------------------------------------------------------- regression / binary
+
+def _paired(fn: str, pred: Tensorish, target: Any) -> tuple[Any, Any]:
+    """Pred and target as (list, list) or (Value, array), shapes checked."""
+    if _is_list(pred):
+        ps = _scalars(fn, pred)
+        t = _target_array(fn, target)
+        if t.shape != (len(ps),):
+            raise ValueError(f"{fn}: {len(ps)} predictions need {len(ps)} targets, got target of shape {t.shape}")
+        return ps, [float(v) for v in t]
+    p = _lift(pred, fn)
+    t = target if isinstance(target, Value) else _lift(_target_array(fn, target).astype(p.dtype), fn)
+    if t.shape != p.shape:
+        raise ValueError(
+            f"{fn}: prediction of shape {p.shape} and target of shape {t.shape} differ; "
+            "they must match (broadcasting here usually hides a bug)"
+        )
+    return p, t
+
+
+def mse_loss(pred: Tensorish, target: Any, reduction: str = "mean") -> Any:
+    """Squared error (pred − target)²; ``"mean"`` averages over all elements, as PyTorch.
+
+    With ``reduction="sum"`` on one sample's K probabilities this is the seed
+    formula L = Σ_k (y_k − ŷ_k)².
+    """
+    _check_reduction("mse_loss", reduction)
+    p, t = _paired("mse_loss", pred, target)
+    if _is_list(p):
+        return _reduce([(pi - ti).square() for pi, ti in zip(p, t)], reduction)
+    return _reduce((p - t).square(), reduction)
+
+
+def binary_cross_entropy(prob: Tensorish, target: Any, reduction: str = "mean") -> Any:
+    """−[y log p + (1 − y) log(1 − p)] for probabilities p in [0, 1]."""
+    _check_reduction("binary_cross_entropy", reduction)
+    p, t = _paired("binary_cross_entropy", prob, target)
+    probs = np.asarray([v.data for v in p]) if _is_list(p) else p.data
+    targets = np.asarray(t) if _is_list(p) else t.data
+    if np.any(probs < 0) or np.any(probs > 1):
+        raise ValueError(
+            f"binary_cross_entropy: probabilities must lie in [0, 1], got {np.min(probs):g}..{np.max(probs):g}; "
+            "apply .sigmoid() first or use binary_cross_entropy_with_logits"
+        )
+    _check_probs("binary_cross_entropy", targets)
+
+    def term(pi: Value, ti: Any) -> Value:
+        # Terms whose weight is a constant 0 are left out, so a hard label draws one log.
+        if _is_list(p) and ti == 1.0:
+            return -pi.log()
+        if _is_list(p) and ti == 0.0:
+            return -(1.0 - pi).log()
+        return -(ti * pi.log() + (1.0 - ti) * (1.0 - pi).log())
+
+    if _is_list(p):
+        return _reduce([term(pi, ti) for pi, ti in zip(p, t)], reduction)
+    return _reduce(term(p, t), reduction)
+
+
+def binary_cross_entropy_with_logits(logits: Tensorish, target: Any, reduction: str = "mean") -> Any:
+    """BCE on logits x: softplus(x) − x·y, which equals BCE(σ(x), y) without overflow."""
+    _check_reduction("binary_cross_entropy_with_logits", reduction)
+    x, t = _paired("binary_cross_entropy_with_logits", logits, target)
+    _check_probs("binary_cross_entropy_with_logits", np.asarray(t if _is_list(x) else t.data))
+    if _is_list(x):
+        return _reduce([xi.softplus() - xi * ti for xi, ti in zip(x, t)], reduction)
+    return _reduce(x.softplus() - x * t, reduction)
+
+
+__all__ = [
+    "exp", "log", "sigmoid", "tanh", "relu", "square", "sqrt", "softplus", "softmax", "log_softmax",
+    "cross_entropy", "mse_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
+]
+

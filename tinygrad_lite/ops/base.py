@@ -1,0 +1,131 @@
+"""What every op is made of, and the helpers ops share.
+
+An op holds, side by side, its forward, its backward and the formula of its
+local derivative.  There are two kinds:
+
+* ``LocalOp`` — the backward is ``grad * local`` per parent (elementwise ops,
+  and the scalar softmax).  ``forward`` returns the output and the tuple of
+  local derivatives ∂out/∂parent, which is stored on the node: it is exactly
+  what a drawn edge shows and what ``backprop_steps`` reports.
+* ``VjpOp`` — the backward is a vector-Jacobian product (matmul, reductions,
+  reshapes, indexing, tensor softmax); ``forward`` returns the output and
+  whatever ``backward`` needs.
+
+``formula(i)`` is the local derivative with respect to parent ``i`` as a
+template in SymPy syntax over the names ``x`` (parent 0), ``y`` (parent 1)
+and ``out`` (this node's value); display code and ``explain`` substitute
+node labels or symbols into it, so no derivative is written twice.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any
+
+import numpy as np
+
+from .._state import user_stacklevel
+from ..errors import NonFiniteWarning, ShapeError
+
+# Local derivative of exactly 1: the gradient passes through without a multiply.
+ONE = 1.0
+
+
+class Op:
+    """Base of all ops.  Stateless ops are shared singletons; others hold attributes."""
+
+    name: str = ""
+    # Per-parent local-derivative templates (see module docstring).
+    formulas: tuple[str, ...] = ()
+
+    def formula(self, i: int) -> str:
+        return self.formulas[i] if i < len(self.formulas) else self.formulas[-1]
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+class LocalOp(Op):
+    """Backward is ``grad * local`` for each parent; locals are saved by forward."""
+
+    uses_locals = True
+
+    def forward(self, *xs: Any) -> tuple[Any, tuple[Any, ...]]:
+        raise NotImplementedError
+
+
+class VjpOp(Op):
+    """Backward is a vector-Jacobian product computed from what forward saved."""
+
+    uses_locals = False
+    # How the VJP reads, per parent, shown where a number cannot be (tensors).
+    vjps: tuple[str, ...] = ()
+
+    def forward(self, *xs: Any) -> tuple[Any, Any]:
+        raise NotImplementedError
+
+    def backward(self, saved: Any, g: Any, parents: tuple) -> tuple[Any, ...]:
+        """Gradient contribution for each parent (``None`` where there is none)."""
+        raise NotImplementedError
+
+    def vjp(self, i: int) -> str:
+        return self.vjps[i] if i < len(self.vjps) else self.vjps[-1]
+
+
+# ---------------------------------------------------------------- helpers
+
+def shape_of(x: Any) -> tuple[int, ...]:
+    return () if type(x) is float else x.shape
+
+
+def unbroadcast(c: Any, like: Any) -> Any:
+    """Sum ``c`` down to the shape of ``like`` and give it ``like``'s dtype.
+
+    An operand that was broadcast was used at every position it was copied
+    to, so by the multivariate chain rule its gradient is the sum over those
+    positions: over the leading axes it lacked and over its size-1 axes.
+    """
+    if type(like) is float:
+        return float(np.sum(c)) if type(c) is not float else c
+    if type(c) is float:
+        return np.full(like.shape, c, dtype=like.dtype)
+    if c.shape != like.shape:
+        lead = c.ndim - like.ndim
+        if lead:
+            c = c.sum(axis=tuple(range(lead)))
+        ones = tuple(i for i, n in enumerate(like.shape) if n == 1 and c.shape[i] != 1)
+        if ones:
+            c = c.sum(axis=ones, keepdims=True)
+    if c.dtype != like.dtype:
+        c = c.astype(like.dtype)
+    return c
+
+
+def warn_nonfinite(op: str, what: str) -> None:
+    warnings.warn(f"{op}: {what}", NonFiniteWarning, stacklevel=user_stacklevel())
+
+
+def has(mask: Any) -> bool:
+    return bool(mask) if isinstance(mask, (bool, np.bool_)) else bool(mask.any())
+
+
+def broadcast_error(op: str, a: Any, b: Any) -> ShapeError:
+    return ShapeError(
+        f"{op}: operands of shapes {shape_of(a)} and {shape_of(b)} cannot be broadcast "
+        "together (NumPy rules: trailing dimensions must be equal or 1). "
+        "Reshape one of them, e.g. with .reshape(...) or [:, None]."
+    )
+
+
+def scalar_or_array(fn_math, fn_np):
+    """One elementwise function for Python floats (math, fast) and arrays (NumPy)."""
+
+    def f(x: Any) -> Any:
+        return fn_math(x) if type(x) is float else fn_np(x)
+
+    return f
+
+
+exp = scalar_or_array(lambda x: math.exp(x) if x < 709.78 else math.inf, np.exp)
+tanh = scalar_or_array(math.tanh, np.tanh)

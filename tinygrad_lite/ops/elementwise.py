@@ -1,0 +1,233 @@
+"""Elementwise ops: forward, local derivative ∂out/∂input and its formula together.
+
+Every ``forward`` takes Python floats (scalar graphs, kept as floats because
+they are ~20× faster than NumPy scalars) or arrays, and returns
+``(out, locals)``; the backward is always ``grad * local`` (see ``base``).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from .base import ONE, LocalOp, exp, has, scalar_or_array, tanh, warn_nonfinite
+
+
+class Add(LocalOp):
+    name, formulas = "add", ("1", "1")
+
+    def forward(self, a: Any, b: Any):
+        return a + b, (ONE, ONE)
+
+
+class Sub(LocalOp):
+    name, formulas = "sub", ("1", "-1")
+
+    def forward(self, a: Any, b: Any):
+        return a - b, (ONE, -1.0)
+
+
+class Mul(LocalOp):
+    name, formulas = "mul", ("y", "x")
+
+    def forward(self, a: Any, b: Any):
+        return a * b, (b, a)
+
+
+class Div(LocalOp):
+    name, formulas = "div", ("1/y", "-x/y**2")
+
+    def forward(self, a: Any, b: Any):
+        if type(b) is float and type(a) is float:
+            if b == 0.0:  # Python raises here; follow IEEE/NumPy (±inf, or nan for 0/0)
+                warn_nonfinite("div", f"division by zero ({a} / 0.0)")
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    out, inv = float(np.float64(a) / 0.0), math.inf
+                return out, (inv, -out * inv)
+            out = a / b
+            return out, (1.0 / b, -out / b)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = np.true_divide(a, b)
+            inv = np.true_divide(1.0, b)
+        if has(np.equal(b, 0)):
+            warn_nonfinite("div", "division by zero gives inf/nan")
+        return out, (inv, -out * inv)
+
+
+class Neg(LocalOp):
+    name, formulas = "neg", ("-1",)
+
+    def forward(self, a: Any):
+        return -a, (-1.0,)
+
+
+def _pow_forward(a: Any, b: Any) -> Any:
+    """a**b with NumPy semantics for floats too (Python gives complex or raises)."""
+    if type(a) is float and type(b) is float and (a > 0.0 or (a == 0.0 and b > 0.0) or b.is_integer()):
+        try:
+            return a**b
+        except (OverflowError, ZeroDivisionError):
+            pass
+    with np.errstate(all="ignore"):
+        out = np.power(np.float64(a) if type(a) is float else a, b)
+    if has(np.isnan(out) & ~np.isnan(a)):
+        warn_nonfinite("pow", "negative base with a non-integer exponent gives nan")
+    return float(out) if type(a) is float and type(b) is float else out
+
+
+class PowConst(LocalOp):
+    """x ** n for a fixed number n."""
+
+    name = "pow"
+
+    def __init__(self, n: float):
+        self.n = n
+        self.formulas = (f"{n!r}*x**({n!r} - 1)",)
+
+    def forward(self, a: Any):
+        n = self.n
+        out = _pow_forward(a, n)
+        with np.errstate(all="ignore"):
+            local = n * _pow_forward(a, n - 1.0) if n != 1.0 else ONE
+        return out, (local,)
+
+
+class Pow(LocalOp):
+    """x ** y with y a Value: ∂/∂y = x**y · ln x, taken as 0 at x = 0 (as PyTorch)."""
+
+    name, formulas = "pow", ("y*x**(y - 1)", "out*log(x)")
+
+    def forward(self, a: Any, b: Any):
+        out = _pow_forward(a, b)
+        with np.errstate(all="ignore"):
+            da = b * _pow_forward(a, b - 1.0)
+            if type(a) is float:
+                db = out * math.log(a) if a > 0 else (0.0 if a == 0 else math.nan)
+            else:
+                db = np.where(a == 0, 0.0, out * np.log(a))
+        return out, (da, db)
+
+
+class Exp(LocalOp):
+    name, formulas = "exp", ("exp(x)",)
+
+    def forward(self, a: Any):
+        with np.errstate(over="ignore"):
+            out = exp(a)
+        if has(np.isinf(out)) and not has(np.isinf(a)):
+            warn_nonfinite("exp", "overflow to inf (input above ~709); shift the input down first")
+        return out, (out,)
+
+
+class Log(LocalOp):
+    name, formulas = "log", ("1/x",)
+
+    def forward(self, a: Any):
+        if type(a) is float:
+            if a > 0.0:
+                return math.log(a), (1.0 / a,)
+            nonpos = a <= 0.0
+        else:
+            nonpos = a <= 0
+        if has(nonpos):
+            lowest = float(np.min(a))
+            if lowest < 0 or has(np.isnan(a)):
+                raise ValueError(
+                    f"log: input has negative or NaN entries (smallest {lowest:g}) "
+                    f"in a Value of shape {np.shape(a)}; log is defined for x > 0. "
+                    "Clamp or shift the input, or use log_softmax for log-probabilities."
+                )
+            warn_nonfinite(
+                "log", "input contains 0, result is -inf (for cross-entropy use fused=True / log_softmax)"
+            )
+        with np.errstate(divide="ignore"):
+            out, inv = np.log(a), np.true_divide(1.0, a)
+        return (float(out), (float(inv),)) if type(a) is float else (out, (inv,))
+
+
+def _sigmoid_f(x: float) -> float:
+    if x >= 0.0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)  # never overflows for x < 0
+    return e / (1.0 + e)
+
+
+# σ(x) = (1 + tanh(x/2)) / 2 cannot overflow, unlike 1/(1+exp(-x)) for x ≪ 0.
+_sigmoid = scalar_or_array(_sigmoid_f, lambda x: 0.5 + 0.5 * np.tanh(0.5 * x))
+
+
+class Sigmoid(LocalOp):
+    name, formulas = "sigmoid", ("out*(1 - out)",)
+
+    def forward(self, a: Any):
+        s = _sigmoid(a)
+        return s, (s * (1.0 - s),)
+
+
+class Tanh(LocalOp):
+    name, formulas = "tanh", ("1 - out**2",)
+
+    def forward(self, a: Any):
+        t = tanh(a)
+        return t, (1.0 - t * t,)
+
+
+class Relu(LocalOp):
+    name, formulas = "relu", ("Heaviside(x, 0)",)
+
+    def forward(self, a: Any):
+        if type(a) is float:
+            return (a, (ONE,)) if a > 0.0 else (0.0, (0.0,))
+        mask = a > 0
+        return a * mask, (mask.astype(a.dtype),)
+
+
+class Square(LocalOp):
+    name, formulas = "square", ("2*x",)
+
+    def forward(self, a: Any):
+        return a * a, (2.0 * a,)
+
+
+class Sqrt(LocalOp):
+    name, formulas = "sqrt", ("1/(2*sqrt(x))",)
+
+    def forward(self, a: Any):
+        if has(np.less(a, 0)):
+            raise ValueError(
+                f"sqrt: input has negative entries (smallest {float(np.min(a)):g}) in a Value "
+                f"of shape {np.shape(a)}; sqrt is defined for x >= 0. Use .abs() or clamp first."
+            )
+        out = math.sqrt(a) if type(a) is float else np.sqrt(a)
+        with np.errstate(divide="ignore"):
+            local = 0.5 / out if type(a) is not float else (0.5 / out if out else math.inf)
+        return out, (local,)
+
+
+class Abs(LocalOp):
+    name, formulas = "abs", ("sign(x)",)
+
+    def forward(self, a: Any):
+        if type(a) is float:
+            return abs(a), ((a > 0.0) - (a < 0.0) + 0.0,)
+        return np.abs(a), (np.sign(a),)
+
+
+class Softplus(LocalOp):
+    """log(1 + eˣ), written so it never overflows; its derivative is σ(x)."""
+
+    name, formulas = "softplus", ("1/(1 + exp(-x))",)
+
+    def forward(self, a: Any):
+        if type(a) is float:
+            out = max(a, 0.0) + math.log1p(math.exp(-abs(a)))
+        else:
+            out = np.logaddexp(0.0, a)
+        return out, (_sigmoid(a),)
+
+
+ADD, SUB, MUL, DIV, NEG, POW = Add(), Sub(), Mul(), Div(), Neg(), Pow()
+EXP, LOG, SIGMOID, TANH, RELU = Exp(), Log(), Sigmoid(), Tanh(), Relu()
+SQUARE, SQRT, ABS, SOFTPLUS = Square(), Sqrt(), Abs(), Softplus()

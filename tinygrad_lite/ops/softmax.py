@@ -1,0 +1,111 @@
+"""Softmax and log-softmax: tensor ops along an axis, and the scalar form.
+
+The scalar form turns K scalar Values into K scalar Values, each with all K
+inputs as parents, so a drawn graph shows the K×K Jacobian edges
+∂ŷ_i/∂z_j = ŷ_i(δ_ij − ŷ_j).
+"""
+
+from __future__ import annotations
+
+import math
+import weakref
+from typing import Any
+
+import numpy as np
+
+from .base import LocalOp, VjpOp
+from .tensor import _axes
+
+
+def _shifted(a: Any, axis: int) -> Any:
+    # Subtracting the max changes nothing mathematically but keeps exp() ≤ 1.
+    return a - np.max(a, axis=axis, keepdims=True)
+
+
+class Softmax(VjpOp):
+    name, formulas = "softmax", ("out*(KroneckerDelta(i, j) - out_j)",)
+    vjps = ("ŷ ⊙ (g − Σ g·ŷ)",)
+
+    def __init__(self, axis: int):
+        self.axis = axis
+
+    def forward(self, a: Any):
+        self.axis = _axes(self.name, self.axis, np.shape(a))[0]
+        e = np.exp(_shifted(a, self.axis))
+        out = e / e.sum(axis=self.axis, keepdims=True)
+        return out, out
+
+    def backward(self, out: Any, g: Any, parents: tuple):
+        return (out * (g - (g * out).sum(axis=self.axis, keepdims=True)),)
+
+
+class LogSoftmax(VjpOp):
+    name, formulas = "log_softmax", ("KroneckerDelta(i, j) - exp(out_j)",)
+    vjps = ("g − softmax(x) · Σ g",)
+
+    def __init__(self, axis: int):
+        self.axis = axis
+
+    def forward(self, a: Any):
+        self.axis = _axes(self.name, self.axis, np.shape(a))[0]
+        s = _shifted(a, self.axis)
+        lse = np.log(np.exp(s).sum(axis=self.axis, keepdims=True))
+        out = s - lse
+        return out, out
+
+    def backward(self, out: Any, g: Any, parents: tuple):
+        return (g - np.exp(out) * g.sum(axis=self.axis, keepdims=True),)
+
+
+class _Group:
+    """What the K outputs of one scalar softmax share: weak links to each other.
+
+    Weak, so that sibling outputs never form a reference cycle.
+    """
+
+    __slots__ = ("outputs", "__weakref__")
+
+    def __init__(self) -> None:
+        self.outputs: list[weakref.ref] = []
+
+
+class SoftmaxOut(LocalOp):
+    """Output i of a scalar softmax: ŷ_i, with ∂ŷ_i/∂z_j = ŷ_i(δ_ij − ŷ_j)."""
+
+    name = "softmax"
+
+    def __init__(self, i: int, group: _Group):
+        self.i, self.group = i, group
+
+    def formula(self, j: int) -> str:
+        return "out*(1 - out)" if j == self.i else f"-out*s{j}"
+
+    @staticmethod
+    def group_forward(zs: list[float]) -> list[tuple[float, tuple[float, ...]]]:
+        m = max(zs)
+        es = [math.exp(z - m) for z in zs]
+        total = sum(es)
+        ys = [e / total for e in es]
+        return [(yi, tuple(yi * ((i == j) - yj) for j, yj in enumerate(ys))) for i, yi in enumerate(ys)]
+
+
+class LogSoftmaxOut(SoftmaxOut):
+    """Output i of a scalar log-softmax: log ŷ_i, with ∂/∂z_j = δ_ij − ŷ_j."""
+
+    name = "log_softmax"
+
+    def formula(self, j: int) -> str:
+        return "1 - exp(out)" if j == self.i else f"-exp(s{j})"
+
+    @staticmethod
+    def group_forward(zs: list[float]) -> list[tuple[float, tuple[float, ...]]]:
+        m = max(zs)
+        lse = m + math.log(sum(math.exp(z - m) for z in zs))
+        ys = [math.exp(z - lse) for z in zs]
+        return [(z - lse, tuple((i == j) - yj for j, yj in enumerate(ys))) for i, z in enumerate(zs)]
+
+
+def scalar_group(kind: type[SoftmaxOut], zs: list[float]):
+    """Outputs and op instances for K scalar inputs (the caller makes the nodes)."""
+    group = _Group()
+    return group, [(kind(i, group), out, local) for i, (out, local) in enumerate(kind.group_forward(zs))]

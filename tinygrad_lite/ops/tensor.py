@@ -1,0 +1,239 @@
+"""Tensor ops whose backward is a vector-Jacobian product: matmul, reductions, shapes, indexing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..errors import ShapeError
+from .base import VjpOp, shape_of, unbroadcast
+
+
+class MatMul(VjpOp):
+    name, formulas = "matmul", ("y", "x")
+    vjps = ("g @ yᵀ", "xᵀ @ g")
+
+    def forward(self, a: Any, b: Any):
+        sa, sb = shape_of(a), shape_of(b)
+        if not sa or not sb:
+            raise ShapeError(
+                f"matmul: shapes {sa} and {sb}: @ needs at least 1-D operands; "
+                "use * to multiply by a scalar."
+            )
+        ka, kb = sa[-1], sb[0] if len(sb) == 1 else sb[-2]
+        if ka != kb:
+            raise ShapeError(
+                f"matmul: shapes {sa} and {sb} are not aligned: the left has {ka} columns, "
+                f"the right {kb} rows. Transpose an operand (e.g. x @ W.T) or fix the sizes."
+            )
+        try:
+            return np.matmul(a, b), (a, b)
+        except ValueError:
+            raise ShapeError(
+                f"matmul: batch dimensions of shapes {sa} and {sb} cannot be broadcast together."
+            ) from None
+
+    def backward(self, saved: Any, g: Any, parents: tuple):
+        a, b = saved
+        # Treat 1-D operands as a row (left) / column (right) matrix, as matmul does.
+        a2 = a[None, :] if a.ndim == 1 else a
+        b2 = b[:, None] if b.ndim == 1 else b
+        g2 = g
+        if a.ndim == 1:
+            g2 = np.expand_dims(g2, -2 if b.ndim > 1 else 0)
+        if b.ndim == 1:
+            g2 = np.expand_dims(g2, -1)
+        ga = gb = None
+        if parents[0].requires_grad:
+            ga = np.matmul(g2, np.swapaxes(b2, -1, -2))
+            if a.ndim == 1:
+                ga = ga[..., 0, :]
+            ga = unbroadcast(ga, a)
+        if parents[1].requires_grad:
+            gb = np.matmul(np.swapaxes(a2, -1, -2), g2)
+            if b.ndim == 1:
+                gb = gb[..., 0]
+            gb = unbroadcast(gb, b)
+        return ga, gb
+
+
+def _axes(op: str, axis: Any, shape: tuple[int, ...]) -> tuple[int, ...]:
+    """Normalise ``axis`` (None, int or tuple) to sorted non-negative axes, or say what is wrong."""
+    nd = len(shape)
+    if axis is None:
+        return tuple(range(nd))
+    raw = axis if isinstance(axis, (tuple, list)) else (axis,)
+    out = []
+    for ax in raw:
+        if not isinstance(ax, (int, np.integer)) or isinstance(ax, bool):
+            raise TypeError(f"{op}: axis must be an int or a tuple of ints, got {ax!r}")
+        if not -nd <= ax < nd:
+            raise ShapeError(
+                f"{op}: axis {ax} is out of range for a Value of shape {shape} (ndim {nd}); "
+                f"valid axes are {-nd}..{nd - 1}" if nd else
+                f"{op}: axis {ax} given for a 0-d Value; use axis=None"
+            )
+        out.append(int(ax) % nd)
+    if len(set(out)) != len(out):
+        raise ShapeError(f"{op}: repeated axis in {axis!r}")
+    return tuple(sorted(out))
+
+
+def _expand(g: Any, axes: tuple[int, ...], keepdims: bool) -> Any:
+    return g if keepdims else np.expand_dims(g, axes)
+
+
+def _as_data(out: Any, like: Any) -> Any:
+    """Keep scalar graphs on Python floats; NumPy scalars become 0-d arrays (dtype kept)."""
+    return float(out) if type(like) is float else np.asarray(out)
+
+
+class Sum(VjpOp):
+    name, formulas, vjps = "sum", ("1",), ("g broadcast to x's shape",)
+
+    def __init__(self, axis: Any, keepdims: bool):
+        self.axis, self.keepdims = axis, keepdims
+
+    def forward(self, a: Any):
+        self.axes = _axes(self.name, self.axis, shape_of(a))
+        return _as_data(np.sum(a, axis=self.axes, keepdims=self.keepdims), a), a
+
+    def backward(self, a: Any, g: Any, parents: tuple):
+        if type(a) is float:
+            return (g,)
+        return (np.broadcast_to(_expand(g, self.axes, self.keepdims), a.shape),)
+
+
+class Mean(VjpOp):
+    name, vjps = "mean", ("g / n broadcast to x's shape",)
+
+    def __init__(self, axis: Any, keepdims: bool):
+        self.axis, self.keepdims = axis, keepdims
+
+    def forward(self, a: Any):
+        shape = shape_of(a)
+        self.axes = _axes(self.name, self.axis, shape)
+        self.n = int(np.prod([shape[i] for i in self.axes]))
+        if self.n == 0:
+            raise ShapeError(f"mean: reducing an empty axis of shape {shape} has no mean")
+        self.formulas = (f"1/{self.n}",)
+        return _as_data(np.mean(a, axis=self.axes, keepdims=self.keepdims), a), a
+
+    def backward(self, a: Any, g: Any, parents: tuple):
+        if type(a) is float:
+            return (g,)
+        return (np.broadcast_to(_expand(g / self.n, self.axes, self.keepdims), a.shape),)
+
+
+class Max(VjpOp):
+    """Maximum; tied maxima share the gradient equally (as ``torch.amax``)."""
+
+    name, formulas, vjps = "max", ("1",), ("g split among the maxima",)
+
+    def __init__(self, axis: Any, keepdims: bool):
+        self.axis, self.keepdims = axis, keepdims
+
+    def forward(self, a: Any):
+        shape = shape_of(a)
+        self.axes = _axes(self.name, self.axis, shape)
+        if np.size(a) == 0:
+            raise ShapeError(f"max: a Value of shape {shape} is empty and has no maximum")
+        out = np.max(a, axis=self.axes, keepdims=True)
+        mask = np.equal(a, out)
+        share = mask / mask.sum(axis=self.axes, keepdims=True)
+        res = out if self.keepdims else np.squeeze(out, self.axes)
+        return _as_data(res, a), share
+
+    def backward(self, share: Any, g: Any, parents: tuple):
+        if share.ndim == 0:
+            return (g,)
+        return (share * _expand(g, self.axes, self.keepdims),)
+
+
+class Reshape(VjpOp):
+    name, formulas, vjps = "reshape", ("1",), ("g.reshape(x.shape)",)
+
+    def __init__(self, shape: tuple[int, ...]):
+        self.shape = shape
+
+    def forward(self, a: Any):
+        try:
+            return np.reshape(a, self.shape), shape_of(a)
+        except (ValueError, TypeError):
+            raise ShapeError(
+                f"reshape: cannot reshape a Value of shape {shape_of(a)} ({np.size(a)} elements) "
+                f"into {self.shape}; the number of elements must stay the same (one -1 may infer a size)."
+            ) from None
+
+    def backward(self, shape: Any, g: Any, parents: tuple):
+        return (float(g) if shape == () and type(parents[0].data) is float else np.reshape(g, shape),)
+
+
+class Transpose(VjpOp):
+    name, formulas, vjps = "transpose", ("1",), ("g transposed back",)
+
+    def __init__(self, axes: Any):
+        self.axes = axes
+
+    def forward(self, a: Any):
+        shape = shape_of(a)
+        axes = self.axes or tuple(reversed(range(len(shape))))
+        if sorted(int(i) % max(len(shape), 1) for i in axes) != list(range(len(shape))):
+            raise ShapeError(
+                f"transpose: axes {tuple(axes)} are not a permutation of the {len(shape)} axes "
+                f"of a Value of shape {shape}"
+            )
+        self.perm = tuple(int(i) % len(shape) for i in axes)
+        return _as_data(np.transpose(a, self.perm), a), None
+
+    def backward(self, saved: Any, g: Any, parents: tuple):
+        if type(g) is float:
+            return (g,)
+        return (np.transpose(g, np.argsort(self.perm)),)
+
+
+def _index_of(index: Any) -> Any:
+    """Accept Values, lists and arrays of ints inside an index, as NumPy does."""
+    from ..value import Value
+
+    if isinstance(index, Value):
+        index = index.data
+    if isinstance(index, list):
+        index = np.asarray(index)
+    if isinstance(index, tuple):
+        return tuple(_index_of(i) for i in index)
+    if isinstance(index, np.ndarray) and index.dtype.kind == "f":
+        if not np.all(index == np.round(index)):
+            raise IndexError(f"index: float index {index!r} is not an integer array")
+        index = index.astype(np.intp)
+    return index
+
+
+def _has_array(index: Any) -> bool:
+    items = index if isinstance(index, tuple) else (index,)
+    return any(isinstance(i, np.ndarray) and i.ndim > 0 for i in items)
+
+
+class GetItem(VjpOp):
+    name, formulas, vjps = "index", ("1",), ("g scattered (added) into zeros at the index",)
+
+    def __init__(self, index: Any):
+        self.index = _index_of(index)
+
+    def forward(self, a: Any):
+        if type(a) is float:
+            raise IndexError("index: a 0-d Value cannot be indexed; use .item() or the Value itself")
+        try:
+            out = a[self.index]
+        except IndexError as e:
+            raise IndexError(f"index: {e} (Value of shape {a.shape}, index {self.index!r})") from None
+        return (out.copy() if isinstance(out, np.ndarray) else np.asarray(out)), a
+
+    def backward(self, a: Any, g: Any, parents: tuple):
+        grad = np.zeros(a.shape, dtype=a.dtype)
+        if _has_array(self.index):
+            np.add.at(grad, self.index, g)  # repeated indices each add their share
+        else:
+            grad[self.index] = g
+        return (grad,)
