@@ -30,7 +30,7 @@ def topo_order(root: Value) -> list[Value]:
     pop, push, add, keep = stack.pop, stack.extend, seen.add, nodes.append
     while stack:
         n = pop()
-        if n in seen or not n.requires_grad:
+        if not n.requires_grad or n in seen:
             continue
         add(n)
         keep(n)
@@ -42,12 +42,14 @@ def topo_order(root: Value) -> list[Value]:
 def seed_of(root: Value, grad: Any) -> Any:
     """The gradient backward starts from, validated against the root's shape."""
     if grad is None:
-        if root.size != 1:
+        if type(root.data) is float:
+            return 1.0
+        if root.data.size != 1:
             raise ValueError(
                 f"backward: the root has shape {root.shape}, so its gradient is not implied; "
                 "pass grad= of that shape (e.g. np.ones(root.shape)) or reduce it first (.sum(), .mean())"
             )
-        return 1.0 if type(root.data) is float else np.ones_like(root.data)
+        return np.ones_like(root.data)
     if isinstance(grad, Value):
         grad = grad.data
     g = _to_data(grad, "backward grad")

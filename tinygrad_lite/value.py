@@ -18,6 +18,7 @@ from .errors import AnomalyError, ShapeError
 from .ops.base import broadcast_error
 
 _next_id = creation_counter.__next__
+_new = object.__new__
 
 
 def _to_data(data: Any, who: str = "Value") -> Any:
@@ -56,6 +57,15 @@ def _lift(x: Any, op: str) -> "Value":
     """An operand that is not a Value becomes a constant (no gradient) leaf."""
     if isinstance(x, Value):
         return x
+    if type(x) is float or type(x) is int:  # the common case, kept cheap
+        c = _new(Value)
+        c.data = float(x)
+        c._grad = c._op = c._saved = c._trace = None
+        c.label = ""
+        c._prev = ()
+        c.requires_grad = False
+        c._id = _next_id()
+        return c
     try:
         return Value(x, requires_grad=False)
     except (TypeError, ValueError):
@@ -68,25 +78,35 @@ def _lift(x: Any, op: str) -> "Value":
 def _node(op: ops.Op, out: Any, saved: Any, parents: tuple, requires_grad: bool) -> "Value":
     """Make the result node of ``op`` (a detached leaf under ``no_grad``)."""
     if type(out) is not float and type(out) is not np.ndarray:
-        out = np.asarray(out)
-    v = Value.__new__(Value)
+        out = np.asarray(out)  # NumPy returns scalars for 0-d results; keep one array type
+    # Plain attribute stores, not tuple unpacking: this runs once per op.
+    v = _new(Value)
     v.data = out
     v._grad = None
     v.label = ""
     v._id = _next_id()
-    if modes.grad_enabled:
-        v._prev, v._op, v._saved, v.requires_grad = parents, op, saved, requires_grad
-    else:
-        v._prev, v._op, v._saved, v.requires_grad = (), None, None, False
     v._trace = None
+    if modes.grad_enabled:
+        v._prev = parents
+        v._op = op
+        v._saved = saved
+        v.requires_grad = requires_grad
+    else:
+        v._prev = ()
+        v._op = v._saved = None
+        v.requires_grad = False
     if modes.anomaly:
-        v._trace = user_frame_info()
-        if not np.all(np.isfinite(out)):
-            raise AnomalyError(
-                f"{op.name} produced NaN/Inf in forward (output shape {np.shape(out)}), "
-                f"created at {v._trace}"
-            )
+        _check_forward(v, op)
     return v
+
+
+def _check_forward(v: "Value", op: ops.Op) -> None:
+    v._trace = user_frame_info()
+    if not np.all(np.isfinite(v.data)):
+        raise AnomalyError(
+            f"{op.name} produced NaN/Inf in forward (output shape {np.shape(v.data)}), "
+            f"created at {v._trace}"
+        )
 
 
 def _unary(op: ops.LocalOp | ops.VjpOp, a: "Value") -> "Value":
@@ -311,9 +331,7 @@ class Value:
 
         ``grad`` seeds the pass and is required unless self has one element.
         """
-        from .autograd import backward
-
-        backward(self, grad)
+        autograd.backward(self, grad)
 
     def zero_grad(self) -> None:
         """Reset this Value's gradient (to "not computed yet", read as zeros)."""
@@ -331,3 +349,7 @@ class Value:
         from .steps import backprop_steps
 
         return backprop_steps(self)
+
+
+# Imported last: autograd works on Values, and Value.backward delegates to it.
+from . import autograd  # noqa: E402

@@ -1,0 +1,171 @@
+"""Scalar-graph workloads (issue 2): W1 micrograd's demo step, W2 a long chain, W5 one op.
+
+Prints medians side by side with micrograd (when installed: pip install -e ".[bench]")
+and a hand-written pure-Python baseline (the same arithmetic with no graph),
+and the ratio of each to tinygrad_lite.  Run: python benchmarks/scalar_bench.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import time
+import subprocess
+import sys
+
+import numpy as np
+
+import tinygrad_lite as tl
+
+try:
+    from micrograd.engine import Value as MgValue
+    from micrograd.nn import MLP as MgMLP
+except ImportError:  # the comparison is optional
+    MgValue = MgMLP = None
+
+
+def moons(n: int = 100, seed: int = 1337) -> tuple[list[list[float]], list[float]]:
+    rng = np.random.default_rng(seed)
+    t = rng.random(n) * np.pi
+    half = n // 2
+    X = np.concatenate([np.c_[np.cos(t[:half]), np.sin(t[:half])],
+                        np.c_[1 - np.cos(t[half:]), 0.5 - np.sin(t[half:])]])
+    X += rng.standard_normal(X.shape) * 0.1
+    return X.tolist(), [1.0] * half + [-1.0] * (n - half)
+
+
+def median_time(fn, repeat: int) -> float:
+    fn()  # warm-up
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+# ---------------------------------------------------------------- W1
+
+class ScalarMLP:
+    """micrograd's MLP written on any scalar Value class: Σ wᵢxᵢ + b per neuron, ReLU between layers."""
+
+    def __init__(self, value_cls, sizes: list[int], seed: int = 0):
+        rnd = random.Random(seed)
+        self.layers = [
+            [([value_cls(rnd.uniform(-1, 1)) for _ in range(nin)], value_cls(0.0)) for _ in range(nout)]
+            for nin, nout in zip(sizes, sizes[1:])
+        ]
+
+    def __call__(self, x):
+        for i, layer in enumerate(self.layers):
+            last = i == len(self.layers) - 1
+            x = [sum((w * xi for w, xi in zip(ws, x)), b) for ws, b in layer]
+            if not last:
+                x = [v.relu() for v in x]
+        return x[0]
+
+    def parameters(self):
+        return [p for layer in self.layers for ws, b in layer for p in (*ws, b)]
+
+
+def w1_step(value_cls, model, X, y, zero_grad):
+    params = model.parameters()
+    inputs = [[value_cls(a) for a in row] for row in X]
+    scores = [model(x) for x in inputs]
+    losses = [(1 + -yi * s).relu() for yi, s in zip(y, scores)]
+    data_loss = sum(losses) * (1.0 / len(losses))
+    reg_loss = 1e-4 * sum(p * p for p in params)
+    total = data_loss + reg_loss
+    zero_grad(params)
+    total.backward()
+    for p in params:
+        p.data -= 0.01 * p.grad
+    return total
+
+
+def w1(repeat: int) -> dict[str, float]:
+    X, y = moons()
+    res = {}
+    model = ScalarMLP(tl.Value, [2, 16, 16, 1])
+
+    def tl_zero(params):
+        for p in params:
+            p.zero_grad()
+
+    res["tinygrad_lite"] = median_time(lambda: w1_step(tl.Value, model, X, y, tl_zero), repeat)
+    if MgValue is not None:
+        mg = ScalarMLP(MgValue, [2, 16, 16, 1])
+
+        def mg_zero(params):
+            for p in params:
+                p.grad = 0
+
+        res["micrograd"] = median_time(lambda: w1_step(MgValue, mg, X, y, mg_zero), max(2, repeat // 3))
+    return res
+
+
+# ---------------------------------------------------------------- W2
+
+def w2(n: int) -> tuple[float, float]:
+    """Seconds and peak RSS growth (MiB) for y = y*1.0001 + 0.0001 with n links, fwd+bwd.
+
+    Runs in a fresh process so the peak belongs to this chain alone.
+    """
+    code = (
+        "import resource, time, tinygrad_lite as tl\n"
+        "base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "t0 = time.perf_counter(); x = tl.Value(1.0); y = x\n"
+        f"for _ in range({n}): y = y * 1.0001 + 0.0001\n"
+        "y.backward(); dt = time.perf_counter() - t0\n"
+        "print(dt, (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) / 1024)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    dt, mib = map(float, out.split())
+    return dt, mib
+
+
+# ---------------------------------------------------------------- W5
+
+def w5(value_cls, number: int = 200_000) -> tuple[float, float]:
+    a, b = value_cls(2.0), value_cls(3.0)
+    t0 = time.perf_counter()
+    for _ in range(number):
+        a * b
+    op = (time.perf_counter() - t0) / number
+    n2 = number // 10
+    t0 = time.perf_counter()
+    for _ in range(n2):
+        (a * b).backward()
+    return op, (time.perf_counter() - t0) / n2
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeat", type=int, default=9)
+    ap.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke test")
+    args = ap.parse_args()
+
+    print("W1  micrograd demo step: MLP 2-16-16-1, 100 moons, SVM loss + L2, fwd+bwd+SGD")
+    r = w1(3 if args.quick else args.repeat)
+    print(f"    tinygrad_lite {r['tinygrad_lite'] * 1e3:8.1f} ms/step")
+    if "micrograd" in r:
+        print(f"    micrograd     {r['micrograd'] * 1e3:8.1f} ms/step   speed-up ×{r['micrograd'] / r['tinygrad_lite']:.1f}")
+
+    print("W2  scalar chain y = y*1.0001 + 0.0001 (2 ops a link), fwd+bwd")
+    for n in (10_000, 100_000) if args.quick else (10_000, 100_000, 1_000_000):
+        dt, peak = w2(n)
+        print(f"    {n:>9,} links {dt:8.3f} s   peak memory +{peak:7.1f} MiB")
+
+    print("W5  one scalar a*b, and a*b + backward")
+    number = 20_000 if args.quick else 200_000
+    op, ob = w5(tl.Value, number)
+    print(f"    tinygrad_lite {op * 1e9:8.0f} ns/op   {ob * 1e6:8.2f} µs/op+backward")
+    if MgValue is not None:
+        mop, mob = w5(MgValue, number)
+        print(f"    micrograd     {mop * 1e9:8.0f} ns/op   {mob * 1e6:8.2f} µs/op+backward"
+              f"   ratio op ×{mop / op:.2f}, op+backward ×{mob / ob:.2f}")
+
+
+if __name__ == "__main__":
+    main()
