@@ -2,16 +2,13 @@
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import tinygrad_lite as tl
 import tinygrad_lite.functional as F
 from tests.strategies import arrays, as_input, broadcast_pair, small_shapes, tensor_and_axis
-
-settings.register_profile("ci", max_examples=40, deadline=None)
-settings.load_profile("ci")
 
 BINARY = {
     "add": lambda a, b: a + b,

@@ -344,6 +344,17 @@ class Value:
         v.data = self.data
         return v
 
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        """Jupyter shows the graph as SVG; without Graphviz's ``dot``, as text."""
+        from . import viz
+
+        bundle = {"text/plain": repr(self)}
+        try:
+            bundle["image/svg+xml"] = viz.to_svg(self)
+        except (RuntimeError, viz.GraphTooLargeError) as e:
+            bundle["text/plain"] += f"\n(graph not drawn: {str(e).splitlines()[0]})"
+        return bundle
+
     def backward_steps(self) -> Iterable[Any]:
         """Backprop one chain-rule application at a time (see ``tl.backprop_steps``)."""
         from .steps import backprop_steps

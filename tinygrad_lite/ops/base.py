@@ -38,6 +38,8 @@ class Op:
     name: str = ""
     # Per-parent local-derivative templates (see module docstring).
     formulas: tuple[str, ...] = ()
+    # The output as a template over x, y (None: the output stays a symbol of its own).
+    expr: str | None = None
 
     def formula(self, i: int) -> str:
         return self.formulas[i] if i < len(self.formulas) else self.formulas[-1]

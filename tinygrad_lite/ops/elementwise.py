@@ -17,6 +17,7 @@ from .base import ONE, LocalOp, exp, has, scalar_or_array, tanh, warn_nonfinite
 
 class Add(LocalOp):
     name, formulas = "add", ("1", "1")
+    expr = "x + y"
 
     def forward(self, a: Any, b: Any):
         return a + b, (ONE, ONE)
@@ -24,6 +25,7 @@ class Add(LocalOp):
 
 class Sub(LocalOp):
     name, formulas = "sub", ("1", "-1")
+    expr = "x - y"
 
     def forward(self, a: Any, b: Any):
         return a - b, (ONE, -1.0)
@@ -31,6 +33,7 @@ class Sub(LocalOp):
 
 class Mul(LocalOp):
     name, formulas = "mul", ("y", "x")
+    expr = "x*y"
 
     def forward(self, a: Any, b: Any):
         return a * b, (b, a)
@@ -38,6 +41,7 @@ class Mul(LocalOp):
 
 class Div(LocalOp):
     name, formulas = "div", ("1/y", "-x/y**2")
+    expr = "x/y"
 
     def forward(self, a: Any, b: Any):
         if type(b) is float and type(a) is float:
@@ -58,6 +62,7 @@ class Div(LocalOp):
 
 class Neg(LocalOp):
     name, formulas = "neg", ("-1",)
+    expr = "-x"
 
     def forward(self, a: Any):
         return -a, (-1.0,)
@@ -85,6 +90,7 @@ class PowConst(LocalOp):
     def __init__(self, n: float):
         self.n = n
         self.formulas = (f"{n!r}*x**({n!r} - 1)",)
+        self.expr = f"x**{n!r}"
 
     def forward(self, a: Any):
         n = self.n
@@ -98,6 +104,7 @@ class Pow(LocalOp):
     """x ** y with y a Value: ∂/∂y = x**y · ln x, taken as 0 at x = 0 (as PyTorch)."""
 
     name, formulas = "pow", ("y*x**(y - 1)", "out*log(x)")
+    expr = "x**y"
 
     def forward(self, a: Any, b: Any):
         out = _pow_forward(a, b)
@@ -112,6 +119,7 @@ class Pow(LocalOp):
 
 class Exp(LocalOp):
     name, formulas = "exp", ("exp(x)",)
+    expr = "exp(x)"
 
     def forward(self, a: Any):
         with np.errstate(over="ignore"):
@@ -123,6 +131,7 @@ class Exp(LocalOp):
 
 class Log(LocalOp):
     name, formulas = "log", ("1/x",)
+    expr = "log(x)"
 
     def forward(self, a: Any):
         if type(a) is float:
@@ -168,6 +177,7 @@ class Sigmoid(LocalOp):
 
 class Tanh(LocalOp):
     name, formulas = "tanh", ("1 - out**2",)
+    expr = "tanh(x)"
 
     def forward(self, a: Any):
         t = tanh(a)
@@ -176,6 +186,7 @@ class Tanh(LocalOp):
 
 class Relu(LocalOp):
     name, formulas = "relu", ("Heaviside(x, 0)",)
+    expr = "Max(x, 0)"
 
     def forward(self, a: Any):
         if type(a) is float:
@@ -186,6 +197,7 @@ class Relu(LocalOp):
 
 class Square(LocalOp):
     name, formulas = "square", ("2*x",)
+    expr = "x**2"
 
     def forward(self, a: Any):
         return a * a, (2.0 * a,)
@@ -193,6 +205,7 @@ class Square(LocalOp):
 
 class Sqrt(LocalOp):
     name, formulas = "sqrt", ("1/(2*sqrt(x))",)
+    expr = "sqrt(x)"
 
     def forward(self, a: Any):
         if has(np.less(a, 0)):
@@ -208,6 +221,7 @@ class Sqrt(LocalOp):
 
 class Abs(LocalOp):
     name, formulas = "abs", ("sign(x)",)
+    expr = "Abs(x)"
 
     def forward(self, a: Any):
         if type(a) is float:
@@ -219,6 +233,7 @@ class Softplus(LocalOp):
     """log(1 + eˣ), written so it never overflows; its derivative is σ(x)."""
 
     name, formulas = "softplus", ("1/(1 + exp(-x))",)
+    expr = "log(1 + exp(x))"
 
     def forward(self, a: Any):
         if type(a) is float:

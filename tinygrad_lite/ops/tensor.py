@@ -90,6 +90,7 @@ def _as_data(out: Any, like: Any) -> Any:
 
 
 class Sum(VjpOp):
+    expr = "x"  # on a scalar, the identity
     name, formulas, vjps = "sum", ("1",), ("g broadcast to x's shape",)
 
     def __init__(self, axis: Any, keepdims: bool):
@@ -106,6 +107,7 @@ class Sum(VjpOp):
 
 
 class Mean(VjpOp):
+    expr = "x"  # on a scalar, the identity
     name, vjps = "mean", ("g / n broadcast to x's shape",)
 
     def __init__(self, axis: Any, keepdims: bool):
@@ -152,6 +154,7 @@ class Max(VjpOp):
 
 
 class Reshape(VjpOp):
+    expr = "x"  # on a scalar, the identity
     name, formulas, vjps = "reshape", ("1",), ("g.reshape(x.shape)",)
 
     def __init__(self, shape: tuple[int, ...]):
@@ -171,6 +174,7 @@ class Reshape(VjpOp):
 
 
 class Transpose(VjpOp):
+    expr = "x"  # on a scalar, the identity
     name, formulas, vjps = "transpose", ("1",), ("g transposed back",)
 
     def __init__(self, axes: Any):

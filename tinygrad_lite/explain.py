@@ -1,0 +1,208 @@
+"""``explain(root, wrt)``: every path from ``wrt`` to ``root``, its chain-rule product, and what cancels.
+
+The local derivative on each edge comes from the op's formula template
+(``tinygrad_lite.ops``) with node symbols substituted; SymPy multiplies,
+simplifies and finds the factors that cancel.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+import sympy
+
+from .naming import fmt, formula, graph_nodes, node_names
+from .value import Value
+
+MAX_PATHS = 2000
+
+
+@dataclass
+class PathEdge:
+    """The edge parent → child with its local derivative ∂child/∂parent."""
+
+    parent: Value
+    child: Value
+    local: float
+    formula: str
+    symbolic: sympy.Expr
+
+
+@dataclass
+class Cancellation:
+    """``factor`` is multiplied in on edge ``numerator`` and divided out on edge ``denominator``."""
+
+    factor: sympy.Expr
+    numerator: int
+    denominator: int
+
+
+@dataclass
+class Path:
+    edges: list[PathEdge]
+    product: float
+    expression: sympy.Expr
+    simplified: sympy.Expr
+    cancellations: list[Cancellation] = field(default_factory=list)
+
+    @property
+    def cancelled(self) -> list[sympy.Expr]:
+        """The factors that cancel along this path."""
+        return [c.factor for c in self.cancellations]
+
+    @property
+    def nodes(self) -> list[Value]:
+        return [self.edges[0].parent] + [e.child for e in self.edges]
+
+
+@dataclass
+class Explanation:
+    root: Value
+    wrt: Value
+    paths: list[Path]
+    names: dict[Value, str]
+
+    @property
+    def total(self) -> float:
+        """Σ over paths of the products: ∂root/∂wrt (equal to ``wrt.grad`` after one backward)."""
+        return float(sum(p.product for p in self.paths))
+
+    @property
+    def total_expression(self) -> sympy.Expr:
+        return sympy.factor(sympy.cancel(sum((p.simplified for p in self.paths), sympy.Integer(0))))
+
+    def __str__(self) -> str:
+        r, w = self.names[self.root], self.names[self.wrt]
+        lines = [f"∂{r}/∂{w} = {fmt(self.total, 6)} over {len(self.paths)} path(s)"]
+        for k, path in enumerate(self.paths, 1):
+            chain = " → ".join(self.names[n] for n in path.nodes)
+            lines.append(f"path {k}: {chain}")
+            for e in path.edges:
+                lines.append(f"    ∂{self.names[e.child]}/∂{self.names[e.parent]} = {e.formula} = {fmt(e.local, 6)}")
+            factors = " × ".join(e.formula for e in path.edges)
+            lines.append(f"    product: {factors} = {_show(path.simplified)} = {fmt(path.product, 6)}")
+            if path.cancellations:
+                lines.append("    cancels: " + ", ".join(_show(c.factor) for c in path.cancellations))
+            else:
+                lines.append("    nothing cancels")
+        if len(self.paths) > 1:
+            lines.append(f"total: {_show(self.total_expression)} = {fmt(self.total, 6)}")
+        return "\n".join(lines)
+
+
+def _show(expr: sympy.Expr) -> str:
+    return str(expr).replace("**2", "²").replace("**", "^").replace("*", "·").replace("-", "−")
+
+
+def _symbols(nodes: list[Value], names: dict[Value, str]) -> dict[Value, sympy.Expr]:
+    """A SymPy expression per node: a symbol for named/leaf nodes, else the op's expr of its parents."""
+    syms: dict[Value, sympy.Expr] = {}
+    for n in nodes:
+        if not n._prev and not n.requires_grad and n.size == 1:
+            syms[n] = sympy.nsimplify(n.item(), rational=False) if float(n.item()).is_integer() else sympy.Float(n.item())
+        elif n._prev and not n.label and n._op.expr is not None and n.size == 1:
+            local = {k: syms[p] for k, p in zip(("x", "y"), n._prev)}
+            syms[n] = sympy.sympify(n._op.expr, locals=local)
+        else:
+            syms[n] = sympy.Symbol(names[n])
+    return syms
+
+
+def _edge_symbolic(child: Value, i: int, syms: dict[Value, sympy.Expr]) -> sympy.Expr:
+    op = child._op
+    local = {"out": syms[child]}
+    for k, p in zip(("x", "y"), child._prev):
+        local[k] = syms[p]
+    group = getattr(op, "group", None)
+    if group is not None:
+        for j, ref in enumerate(group.outputs):
+            sib = ref()
+            local[f"s{j}"] = syms.get(sib, sympy.Symbol(f"ŷ{j}")) if sib is not None else sympy.Symbol(f"ŷ{j}")
+    template = op.formula(i) if op.uses_locals or child.size == 1 else "1"
+    return sympy.sympify(template, locals=local)
+
+
+def _local_number(child: Value, i: int) -> float:
+    if child._op.uses_locals:
+        return float(np.asarray(child._saved[i]))
+    g = 1.0 if type(child.data) is float else np.ones_like(child.data)
+    return float(np.sum(child._op.backward(child._saved, g, child._prev)[i]))
+
+
+def _factors(expr: sympy.Expr) -> tuple[Counter, Counter]:
+    """Non-constant factors of the numerator and of the denominator, with multiplicity."""
+    num, den = sympy.fraction(sympy.together(expr))
+    out = []
+    for part in (num, den):
+        counts: Counter = Counter()
+        for base, mult in sympy.factor_list(part)[1]:
+            counts[base] += int(mult)
+        out.append(counts)
+    return out[0], out[1]
+
+
+def _cancellations(edges: list[PathEdge]) -> list[Cancellation]:
+    per_edge = [_factors(e.symbolic) for e in edges]
+    found = []
+    for i, (num_i, _) in enumerate(per_edge):
+        for base in num_i:
+            for j, (_, den_j) in enumerate(per_edge):
+                if j != i and base in den_j and all(c.factor != base for c in found):
+                    found.append(Cancellation(base, i, j))
+    return found
+
+
+def explain(root: Value, wrt: Value) -> Explanation:
+    """Every path from ``wrt`` to ``root`` with local derivatives, products and cancellations.
+
+    >>> import tinygrad_lite as tl, tinygrad_lite.functional as F
+    >>> z = [tl.Value(v, label=f"z{i}") for i, v in enumerate([2.0, 1.0, 0.1])]
+    >>> L = F.cross_entropy(z, 0)
+    >>> e = tl.explain(L, z[0])
+    >>> e.paths[0].simplified, e.paths[0].cancelled
+    (ŷ0 - 1, [ŷ0])
+    """
+    if not isinstance(root, Value) or not isinstance(wrt, Value):
+        raise TypeError("explain: root and wrt must be Values")
+    nodes = graph_nodes(root)
+    names = node_names(nodes)
+    if wrt not in names:
+        raise ValueError(
+            f"explain: {root.label or 'the root'} does not depend on {wrt.label or 'wrt'}: "
+            "no path leads from it to the root, so its gradient is 0"
+        )
+    depends = {wrt}
+    for n in nodes:  # creation order: parents first
+        if any(p in depends for p in n._prev):
+            depends.add(n)
+    for n in depends:
+        if n.size != 1:
+            raise ValueError(
+                f"explain: node {names[n]} ({n.op or 'leaf'}) has shape {n.shape}; explain follows "
+                "scalar paths. Build the graph from lists of scalar Values (e.g. F.softmax([z0, z1, z2]))."
+            )
+    syms = _symbols(nodes, names)
+    raw: list[list[tuple[Value, Value, int]]] = []
+    stack: list[tuple[Value, list[tuple[Value, Value, int]]]] = [(root, [])]
+    while stack:
+        n, suffix = stack.pop()
+        if n is wrt:
+            raw.append(suffix)
+            if len(raw) > MAX_PATHS:
+                raise ValueError(f"explain: more than {MAX_PATHS} paths from {names[wrt]} to {names[root]}; explain a smaller graph")
+            continue
+        for i in reversed(range(len(n._prev))):
+            p = n._prev[i]
+            if p in depends:
+                stack.append((p, [(p, n, i)] + suffix))
+    paths = []
+    for edges_raw in raw:
+        edges = [PathEdge(p, c, _local_number(c, i), formula(c, i, names), _edge_symbolic(c, i, syms))
+                 for p, c, i in edges_raw]
+        expression = sympy.Mul(*[e.symbolic for e in edges], evaluate=False)
+        simplified = sympy.factor(sympy.cancel(sympy.Mul(*[e.symbolic for e in edges])))
+        product = float(np.prod([e.local for e in edges])) if edges else 1.0
+        paths.append(Path(edges, product, expression, simplified, _cancellations(edges)))
+    return Explanation(root, wrt, paths, names)

@@ -1,0 +1,100 @@
+"""Stable display names for the nodes of a graph, and formula templates rendered with them."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import numpy as np
+
+from .autograd import topo_order
+from .value import Value
+
+
+def graph_nodes(root: Value) -> list[Value]:
+    """Every node ``root`` depends on (constants too), parents before children."""
+    seen: set[Value] = set()
+    nodes: list[Value] = []
+    stack = [root]
+    while stack:
+        n = stack.pop()
+        if n in seen:
+            continue
+        seen.add(n)
+        nodes.append(n)
+        stack.extend(n._prev)
+    nodes.sort(key=lambda n: n._id)
+    return nodes
+
+
+def fmt(x: Any, digits: int = 4) -> str:
+    """A number in few characters; an array as its shape and a compact summary."""
+    if type(x) is float or np.ndim(x) == 0:
+        v = float(x) + 0.0  # + 0.0 turns −0 into 0
+        return f"{v:.{digits}g}".replace("-", "−")
+    a = np.asarray(x)
+    if a.size <= 4:
+        return "[" + ", ".join(fmt(v, digits) for v in a.ravel()) + "]" + (f" {a.shape}" if a.ndim > 1 else "")
+    return f"{a.shape} mean {fmt(a.mean(), 3)} [{fmt(a.min(), 3)}, {fmt(a.max(), 3)}]"
+
+
+def node_names(nodes: list[Value]) -> dict[Value, str]:
+    """Labels where given (made unique), else op name + a counter in creation order.
+
+    Unlabelled softmax outputs are named ŷ0, ŷ1, … and constants by their value.
+    """
+    names: dict[Value, str] = {}
+    used: dict[str, int] = {}
+    counters: dict[str, int] = {}
+    for n in nodes:
+        if n.label:
+            base = n.label
+        elif not n._prev and not n.requires_grad and n.size == 1:
+            base = fmt(n.data)
+        elif n._op is not None and n._op.name == "softmax" and hasattr(n._op, "i"):
+            base = f"ŷ{n._op.i}"
+        else:
+            key = n.op or "x"
+            k = counters.get(key, 0)
+            base = f"σ{k or ''}" if key == "sigmoid" else f"{key}{k}"
+            counters[key] = k + 1
+        k = used.get(base, 0)
+        used[base] = k + 1
+        names[n] = base if k == 0 or (not n._prev and not n.requires_grad) else f"{base}_{k}"
+    return names
+
+
+_TOKEN = re.compile(r"\b(out|x|y|s\d+)\b")
+
+
+def template_names(node: Value, names: dict[Value, str]) -> dict[str, str]:
+    """What x, y, out and s<j> stand for in ``node``'s formula templates."""
+    m = {"out": names.get(node, "out")}
+    for key, p in zip(("x", "y"), node._prev):
+        m[key] = names.get(p, key)
+    group = getattr(node._op, "group", None)
+    if group is not None:
+        for j, ref in enumerate(group.outputs):
+            sib = ref()
+            m[f"s{j}"] = names.get(sib, f"ŷ{j}") if sib is not None else f"ŷ{j}"
+    return m
+
+
+def pretty(template: str, mapping: dict[str, str]) -> str:
+    """``out*(1 - out)`` with out=ŷ0 → ``ŷ0(1−ŷ0)``: a template in the book's notation."""
+    s = _TOKEN.sub(lambda m: mapping.get(m.group(1), m.group(1)), template)
+    s = s.replace("Heaviside(", "H(").replace("**2", "²").replace("**", "^")
+    s = re.sub(r"\*\(", "(", s)
+    s = s.replace(" - ", "−").replace("-", "−").replace(" + ", "+").replace("*", "·")
+    return s
+
+
+def formula(node: Value, i: int, names: dict[Value, str]) -> str:
+    """Local derivative ∂node/∂parent_i as text (tensor VJPs as their description)."""
+    op = node._op
+    if not op.uses_locals and node.size != 1:
+        return op.vjp(i)
+    return pretty(op.formula(i), template_names(node, names))
+
+
+__all__ = ["graph_nodes", "node_names", "formula", "fmt", "pretty", "topo_order"]
