@@ -175,8 +175,12 @@ def render(root: Value, path: str | Path, format: str = "svg", **options: Any) -
 
 
 def render_comparison(roots: dict[str, Value], path: str | Path, format: str = "svg", *,
-                      explain: Value | None = None, rankdir: str = "LR", **options: Any) -> Path:
-    """Several graphs side by side in one picture, e.g. ``{"cross-entropy": L, "MSE": M}``."""
+                      explain: Value | dict[str, Value] | None = None, rankdir: str = "LR",
+                      **options: Any) -> Path:
+    """Several graphs side by side in one picture, e.g. ``{"cross-entropy": L, "MSE": M}``.
+
+    ``explain`` is one Value for all graphs, or a dict giving each title its own.
+    """
     g = _new_digraph(rankdir)
     max_nodes = options.pop("max_nodes", 1000)
     highlight = _highlights(options.pop("highlight", None))
@@ -184,7 +188,8 @@ def render_comparison(roots: dict[str, Value], path: str | Path, format: str = "
     if options:
         raise TypeError(f"render_comparison: unknown option(s) {', '.join(sorted(options))}")
     for k, (title, root) in enumerate(roots.items()):
-        e = explain_paths(root, explain) if explain is not None else None
+        wrt = explain.get(title) if isinstance(explain, dict) else explain
+        e = explain_paths(root, wrt) if wrt is not None else None
         with g.subgraph(name=f"cluster_{k}") as sub:
             label = title if e is None else f"{title}\n{_title(e)}"
             sub.attr(label=escape(label), style="rounded", color="#9ca3af", fontsize="13")

@@ -1,0 +1,331 @@
+"""The ``tinygrad-lite`` command: demo, steps, train, graph."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from . import functional as F
+from . import seed, viz
+from .data import DATASETS
+from .explain import explain
+from .naming import fmt
+from .train import INITS, TrainingError, build_model, saturate, train
+from .value import Value
+
+
+class UserError(Exception):
+    """A problem the user can fix; printed as one line, exit status 1."""
+
+
+def _out_dir(path: str) -> Path:
+    out = Path(path)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / ".write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as e:
+        raise UserError(f"cannot write to --out {out}: {e.strerror or e}") from None
+    return out
+
+
+def _wrote(paths: list[Path]) -> None:
+    print("\nwrote:")
+    for p in paths:
+        print(f"  {p}")
+
+
+def _try_render(fn: Any, *args: Any, **kwargs: Any) -> Path | None:
+    try:
+        return fn(*args, **kwargs)
+    except RuntimeError as e:  # no Graphviz: keep going with what can be written
+        print(f"note: {str(e).splitlines()[0]}")
+        return None
+
+
+# ---------------------------------------------------------------- demo
+
+def cmd_demo(args: argparse.Namespace) -> None:
+    out = _out_dir(args.out)
+    p = seed.TARGET
+    written: list[Path] = []
+    z_ce, yhat, L_ce = seed.softmax_example("ce")
+    z_mse, _, L_mse = seed.softmax_example("mse")
+    L_ce.backward()
+    L_mse.backward()
+    probs = np.array([v.data for v in yhat])
+    closed = seed.closed_forms(probs, p)
+
+    print(f"Seed example: logits z = {list(seed.LOGITS)}, target class p = {p}, softmax ŷ = {np.round(probs, 4).tolist()}")
+    print(f"CE  = −log ŷ_p = {L_ce.item():.6f}    MSE = Σ_k (ŷ_k − y_k)² = {L_mse.item():.6f}\n")
+    print("∂L/∂z by backprop, next to the closed forms (CE: ŷ_k − y_k; MSE: see SPEC §8):")
+    print(f"  {'k':>2}  {'CE backprop':>12}  {'ŷ_k − y_k':>12}  {'MSE backprop':>13}  {'closed form':>12}")
+    for k in range(len(z_ce)):
+        print(f"  {k:>2}  {z_ce[k].grad:>12.6f}  {closed['ce'][k]:>12.6f}  {z_mse[k].grad:>13.6f}  {closed['mse'][k]:>12.6f}")
+    yp = probs[p]
+    rest = sum(probs[k] ** 2 for k in range(len(probs)) if k != p)
+    print(f"\n  MSE at p: −2ŷ_p(1−ŷ_p)² − 2ŷ_p Σ_(k≠p) ŷ_k² = {-2 * yp * (1 - yp) ** 2:.6f} {-2 * yp * rest:+.6f}"
+          f" = {-2 * yp * (1 - yp) ** 2 - 2 * yp * rest:.6f}\n")
+    for name, L, z in (("cross-entropy", L_ce, z_ce), ("MSE", L_mse, z_mse)):
+        print(f"Why, for {name}:")
+        print("  " + str(explain(L, z[p])).replace("\n", "\n  ") + "\n")
+
+    print("Sweep: ∂L/∂z_p as ŷ_p goes from 0.999 down to 0.001 (the rest spread evenly):")
+    print(f"  {'ŷ_p':>6}  {'CE':>10}  {'MSE':>10}")
+    rows = []
+    for q in (0.999, 0.9, 0.7, 0.5, 0.3, 0.1, 0.03, 0.01, 0.001):
+        grads = []
+        for loss in ("ce", "mse"):
+            z, _, L = seed.softmax_example(loss, seed.sweep_point(q), 0)
+            L.backward()
+            grads.append(z[0].grad)
+        rows.append((q, *grads))
+        print(f"  {q:>6}  {grads[0]:>10.5f}  {grads[1]:>10.5f}")
+    print("  → CE's gradient grows toward −1 as the prediction gets worse; MSE's vanishes.\n")
+    sweep_csv = out / "sweep.csv"
+    with open(sweep_csv, "w", newline="") as f:
+        csv.writer(f).writerows([("yhat_p", "dL_dzp_ce", "dL_dzp_mse"), *rows])
+    written.append(sweep_csv)
+    written += _plot_sweep(out)
+
+    print("MSE prefers spreading the wrong probability evenly (label [1, 0, 0]):")
+    for pred in ([0.8, 0.1, 0.1], [0.8, 0.15, 0.05]):
+        probs_v = [Value(v) for v in pred]
+        mse = F.mse_loss(probs_v, [1.0, 0.0, 0.0], reduction="sum").item()
+        ce = (-probs_v[0].log()).item()
+        print(f"  ŷ = {pred}:  MSE = {mse:.3f}   CE = −log ŷ_p = {ce:.4f}")
+
+    for path in (
+        _try_render(viz.render, L_ce, out / "ce.svg", explain=z_ce[p]),
+        _try_render(viz.render, L_mse, out / "mse.svg", explain=z_mse[p]),
+        _try_render(viz.render_comparison, {"softmax + cross-entropy": L_ce, "softmax + MSE": L_mse},
+                    out / "ce_vs_mse.svg", explain={"softmax + cross-entropy": z_ce[p], "softmax + MSE": z_mse[p]}),
+        _try_render(viz.backprop_html, seed.softmax_example("ce")[2], out / "ce_steps.html"),
+        _try_render(viz.backprop_html, seed.softmax_example("mse")[2], out / "mse_steps.html"),
+    ):
+        if path is not None:
+            written.append(path)
+    _wrote(written)
+
+
+def _plot_sweep(out: Path) -> list[Path]:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("note: install matplotlib (pip install 'tinygrad-lite[plot]') for the sweep plot; sweep.csv has the numbers")
+        return []
+    qs = np.linspace(0.001, 0.999, 200)
+    ce = qs - 1
+    mse = -2 * qs * (1 - qs) ** 2 - qs * (1 - qs) ** 2  # K = 3, the rest spread evenly
+    fig, ax = plt.subplots(figsize=(6, 3.6))
+    ax.plot(qs, ce, label="cross-entropy: ŷ_p − 1")
+    ax.plot(qs, mse, label="MSE: −2ŷ_p(1−ŷ_p)² − 2ŷ_p Σ ŷ_k²")
+    ax.set_xlabel("ŷ_p (probability of the true class)")
+    ax.set_ylabel("∂L/∂z_p")
+    ax.axhline(0, color="grey", lw=0.5)
+    ax.legend()
+    ax.set_title("A wrong prediction: CE pushes hard, MSE barely moves")
+    fig.tight_layout()
+    path = out / "sweep.png"
+    fig.savefig(path, dpi=110, metadata={"Software": None})
+    plt.close(fig)
+    return [path]
+
+
+# ---------------------------------------------------------------- steps
+
+def cmd_steps(args: argparse.Namespace) -> None:
+    if args.loss in ("ce", "mse"):
+        leaves, _, L = seed.softmax_example(args.loss)
+    else:
+        w, _, L = seed.sigmoid_example("bce" if args.loss == "bce" else "mse")
+        leaves = [w]
+    print(f"Backprop through L = {L.item():.6f} ({args.loss}), one chain-rule application a line:\n")
+    for step in L.backward_steps():
+        print(step)
+        if args.interactive:
+            try:
+                input("  [Enter for the next step] ")
+            except EOFError:
+                pass
+    print("\nresult: " + ", ".join(f"∂L/∂{v.label} = {fmt(v.grad, 6)}" for v in leaves))
+
+
+# ---------------------------------------------------------------- train
+
+def cmd_train(args: argparse.Namespace) -> None:
+    out = _out_dir(args.out)
+    if args.epochs < 1:
+        raise UserError(f"--epochs must be at least 1, got {args.epochs}")
+    losses = ["ce", "mse"] if args.loss == "both" else [args.loss]
+    X, y = DATASETS[args.dataset](seed=args.seed)
+    base = build_model(int(y.max()) + 1, args.hidden, args.seed)
+    if args.init == "saturated":
+        median = saturate(base, X, y, seed=args.seed)
+        print(f"saturated start: median initial ŷ_p = {median:.2g} (confidently wrong)")
+    start = base.state_dict()
+    histories = {}
+    for loss in losses:
+        model = build_model(int(y.max()) + 1, args.hidden, args.seed).load_state_dict(start)
+        bar = _progress(args.epochs, f"{loss:>3} {args.dataset}")
+
+        def on_epoch(epoch: int, h: Any, bar: Any = bar) -> None:
+            bar.update(1)
+            bar.set_postfix(loss=f"{h.loss[-1]:.4f}", acc=f"{h.accuracy[-1]:.3f}")
+
+        try:
+            _, hist = train(loss, args.dataset, epochs=args.epochs, lr=args.lr, batch_size=args.batch_size,
+                            seed=args.seed, model=model, X=X, y=y, on_epoch=on_epoch)
+        finally:
+            bar.close()
+        histories[loss] = hist
+    for loss, h in histories.items():
+        first = ", ".join(f"{g:+.4f}" for g in h.grad_zp[:3])
+        print(f"{loss:>3}: final accuracy {h.accuracy[-1]:.3f}, loss {h.loss[-1]:.4f}; "
+              f"mean ∂L/∂z_p in the first epochs: {first}")
+    stem = f"train_{args.loss}_{args.dataset}_{args.init}"
+    csv_path = out / f"{stem}.csv"
+    with open(csv_path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["epoch"] + [f"{k}_{loss}" for loss in histories for k in ("loss", "accuracy", "grad_zp")])
+        for e in range(args.epochs):
+            w.writerow([e + 1] + [v for h in histories.values() for v in (h.loss[e], h.accuracy[e], h.grad_zp[e])])
+    _wrote([csv_path] + _plot_training(histories, out / stem, f"{args.dataset}, {args.init} start"))
+
+
+class _TextBar:
+    """A minimal progress line for when tqdm is not installed."""
+
+    def __init__(self, total: int, desc: str) -> None:
+        self.total, self.desc, self.n, self.post = total, desc, 0, ""
+
+    def update(self, k: int) -> None:
+        self.n += k
+        print(f"\r{self.desc}: {self.n}/{self.total} {self.post}", end="", file=sys.stderr, flush=True)
+
+    def set_postfix(self, **kw: Any) -> None:
+        self.post = " ".join(f"{k}={v}" for k, v in kw.items())
+
+    def close(self) -> None:
+        print(file=sys.stderr)
+
+
+def _progress(total: int, desc: str) -> Any:
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return _TextBar(total, desc)
+    return tqdm(total=total, desc=desc, unit="epoch", file=sys.stderr)
+
+
+def _plot_training(histories: dict[str, Any], stem: Path, title: str) -> list[Path]:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("note: install matplotlib (pip install 'tinygrad-lite[plot]') for the plot; the CSV has the curves")
+        return []
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 3.4))
+    for loss, h in histories.items():
+        epochs = range(1, len(h.loss) + 1)
+        a1.plot(epochs, h.loss, label=loss)
+        a2.plot(epochs, h.accuracy, label=loss)
+    a1.set(xlabel="epoch", ylabel="loss", title="loss", yscale="log")
+    a2.set(xlabel="epoch", ylabel="accuracy", title=f"accuracy ({title})", ylim=(0, 1.02))
+    a2.legend()
+    fig.tight_layout()
+    paths = []
+    for ext in ("svg", "png"):
+        path = stem.with_suffix(f".{ext}")
+        fig.savefig(path, dpi=110, metadata={"Date": None} if ext == "svg" else {"Software": None})
+        paths.append(path)
+    plt.close(fig)
+    return paths
+
+
+# ---------------------------------------------------------------- graph
+
+def cmd_graph(args: argparse.Namespace) -> None:
+    from .expr import ExprError, parse
+
+    try:
+        root, leaves = parse(args.expr)
+    except ExprError as e:
+        raise UsageError(f"graph: {e}") from None
+    root.label = "out"
+    root.backward()
+    print(f"value: {root.item():.6g}")
+    for v in leaves:
+        print(f"  ∂out/∂{v.label} (= {v.data:g}): {v.grad:.6g}")
+    out = _out_dir(args.out)
+    path = _try_render(viz.render, root, out / "graph.svg")
+    _wrote([path] if path else [])
+
+
+class UsageError(UserError):
+    """Bad arguments: exit status 2, as argparse uses."""
+
+
+# ---------------------------------------------------------------- entry point
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="tinygrad-lite", description="See why a gradient is what it is.")
+    ap.add_argument("--debug", action="store_true", help="show Python tracebacks for errors")
+    sub = ap.add_subparsers(dest="command", required=True, metavar="{demo,steps,train,graph}")
+
+    def add(name: str, help: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help, description=help)
+        p.add_argument("--out", default="tinygrad_lite_out", help="output folder (default: %(default)s)")
+        return p
+
+    add("demo", "softmax + cross-entropy vs softmax + MSE on the seed example: graphs, steps, tables")
+    p = add("steps", "backprop of the seed example printed step by step")
+    p.add_argument("--loss", choices=["ce", "mse", "bce", "sigmoid-mse"], default="ce")
+    p.add_argument("--interactive", action="store_true", help="wait for Enter between steps")
+    p = add("train", "train a small MLP and plot loss and accuracy")
+    p.add_argument("--loss", choices=["ce", "mse", "both"], default="both")
+    p.add_argument("--dataset", choices=sorted(DATASETS), default="moons")
+    p.add_argument("--init", choices=INITS, default="default")
+    p.add_argument("--epochs", type=int, default=20)
+    p.add_argument("--lr", type=float, default=0.5)
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--hidden", type=int, default=16)
+    p.add_argument("--seed", type=int, default=0)
+    p = add("graph", "render a small expression, e.g. \"-log(softmax([2.0, 1.0, 0.1])[0])\"")
+    p.add_argument("expr")
+    return ap
+
+
+COMMANDS = {"demo": cmd_demo, "steps": cmd_steps, "train": cmd_train, "graph": cmd_graph}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        COMMANDS[args.command](args)
+    except UsageError as e:
+        if args.debug:
+            raise
+        print(f"tinygrad-lite: error: {e}", file=sys.stderr)
+        return 2
+    except (UserError, TrainingError, ValueError) as e:
+        if args.debug:
+            raise
+        print(f"tinygrad-lite: error: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

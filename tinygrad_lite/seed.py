@@ -1,0 +1,63 @@
+"""The seed articles' examples as graphs: softmax + CE / MSE, and sigmoid + BCE / MSE.
+
+Used by the CLI, the examples and the docs, so they all show the same numbers.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import functional as F
+from .value import Value
+
+# 3 classes, target p = 0, and a prediction that is clearly wrong-ish (ŷ_p ≈ 0.11).
+LOGITS = (0.5, 2.5, 1.0)
+TARGET = 0
+# One sigmoid unit ŷ = σ(w·x + b) with label y = 1, confidently wrong (ŷ ≈ 0.05).
+W, X, B, Y = -1.5, 2.0, 0.0, 1.0
+
+
+def softmax_example(loss: str, logits: tuple[float, ...] = LOGITS, target: int = TARGET):
+    """(z, ŷ, L) for one sample: softmax then CE (−log ŷ_p) or MSE Σ_k (ŷ_k − y_k)²."""
+    z = [Value(v, label=f"z{i}") for i, v in enumerate(logits)]
+    probs = F.softmax(z)
+    for i, p in enumerate(probs):
+        p.label = f"ŷ{i}"
+    if loss == "ce":
+        L = -probs[target].log()
+    elif loss == "mse":
+        L = F.mse_loss(probs, np.eye(len(z))[target], reduction="sum")
+    else:
+        raise ValueError(f"softmax_example: loss must be 'ce' or 'mse', got {loss!r}")
+    L.label = "L"
+    return z, probs, L
+
+
+def sigmoid_example(loss: str, w: float = W, x: float = X, b: float = B, y: float = Y):
+    """(w, ŷ, L) for ŷ = σ(w·x + b): BCE −[y log ŷ + (1−y) log(1−ŷ)] or MSE (ŷ − y)²."""
+    wv, bv = Value(w, label="w"), Value(b, label="b")
+    zv = wv * x + bv
+    zv.label = "z"
+    s = zv.sigmoid()
+    s.label = "σ"
+    if loss == "bce":
+        L = F.binary_cross_entropy([s], [y])
+    elif loss == "mse":
+        L = F.mse_loss([s], [y], reduction="sum")
+    else:
+        raise ValueError(f"sigmoid_example: loss must be 'bce' or 'mse', got {loss!r}")
+    L.label = "L"
+    return wv, s, L
+
+
+def closed_forms(yhat: np.ndarray, target: int) -> dict[str, np.ndarray]:
+    """∂L/∂z from the seed articles: CE ŷ − y; MSE 2ŷ_k(ŷ_k − y_k) − 2ŷ_k Σ_j ŷ_j(ŷ_j − y_j)."""
+    y = np.eye(len(yhat))[target]
+    d = 2 * (yhat - y)  # ∂L/∂ŷ for MSE
+    return {"ce": yhat - y, "mse": yhat * (d - np.dot(d, yhat))}
+
+
+def sweep_point(q: float, k: int = 3) -> tuple[float, ...]:
+    """Logits whose softmax gives ŷ_p = q for class 0 and spreads 1 − q evenly over the rest."""
+    rest = (1 - q) / (k - 1)
+    return (float(np.log(q)),) + (float(np.log(rest)),) * (k - 1)
