@@ -263,11 +263,12 @@ def cmd_graph(args: argparse.Namespace) -> None:
         root, leaves = parse(args.expr)
     except ExprError as e:
         raise UsageError(f"graph: {e}") from None
-    root.label = "out"
+    if root._prev:
+        root.label = "out"
     root.backward()
     print(f"value: {root.item():.6g}")
     for v in leaves:
-        print(f"  ∂out/∂{v.label} (= {v.data:g}): {v.grad:.6g}")
+        print(f"  ∂{root.label}/∂{v.label} (= {v.data:g}): {v.grad:.6g}")
     out = _out_dir(args.out)
     path = _try_render(viz.render, root, out / "graph.svg")
     _wrote([path] if path else [])
@@ -310,7 +311,25 @@ def build_parser() -> argparse.ArgumentParser:
 COMMANDS = {"demo": cmd_demo, "steps": cmd_steps, "train": cmd_train, "graph": cmd_graph}
 
 
+def _protect_expression(argv: list[str]) -> list[str]:
+    """Let ``graph "-log(...)"`` work: an expression starting with − is not an option."""
+    if "graph" not in argv:
+        return argv
+    i = argv.index("graph") + 1
+    while i < len(argv):
+        if argv[i] == "--out":
+            i += 2
+        elif argv[i].startswith("--out=") or argv[i] == "--debug":
+            i += 1
+        else:
+            if argv[i].startswith("-") and argv[i] not in ("-h", "--help", "--"):
+                return argv[:i] + argv[i + 1:] + ["--", argv[i]]
+            break
+    return argv
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = _protect_expression(list(sys.argv[1:] if argv is None else argv))
     args = build_parser().parse_args(argv)
     try:
         COMMANDS[args.command](args)

@@ -1,8 +1,8 @@
 """Train a small MLP classifier with cross-entropy or MSE, including from a saturated start.
 
-The saturated start (SPEC §8 claim 6): the output layer is set to −α times
-the least-squares readout of the initial hidden features, α chosen so that
-most samples' target probability ŷ_p is below 0.01.  The net begins
+The saturated start (SPEC §8 claim 6): after a short cross-entropy warm-up
+the output layer is negated and scaled by α, chosen so that the median
+target probability ŷ_p is below 0.001.  The net begins
 confidently wrong; CE's gradient ŷ_p − 1 is then ≈ −1 and learning starts at
 once, while MSE's −2ŷ_p(1−ŷ_p)² − … is ≈ 0 and learning stalls.
 """
@@ -47,12 +47,12 @@ def build_model(n_classes: int, hidden: int, seed: int) -> nn.MLP:
     return nn.MLP([2, hidden, hidden, n_classes], activation="tanh", rng=seed)
 
 
-def saturate(model: nn.MLP, X: np.ndarray, y: np.ndarray, target: float = 0.01, seed: int = 0) -> float:
+def saturate(model: nn.MLP, X: np.ndarray, y: np.ndarray, target: float = 0.001, seed: int = 0) -> float:
     """Make ``model`` confidently wrong on (X, y); returns the median initial ŷ_p.
 
     A short cross-entropy warm-up gives the output layer logits that track the
     classes; negating them and scaling by the smallest power of two that
-    brings the median ŷ_p below ``target`` makes the net confidently wrong
+    brings the median ŷ_p below ``target`` (0.001: well past "most ŷ_p < 0.01") makes the net confidently wrong
     without absurdly large logits.
     """
     train("ce", X=X, y=y, epochs=5, model=model, seed=seed)
@@ -96,10 +96,10 @@ def train(loss: str = "ce", dataset: str = "moons", init: str = "default", epoch
         for xb, yb in batches(X, y, batch_size, seed=seed + epoch):
             logits = model(Value(xb, requires_grad=False))
             L = loss_fn(loss, logits, yb)
-            opt.zero_grad()
-            L.backward()
             if not np.isfinite(L.item()):
                 raise TrainingError(f"train: the loss became {L.item()} in epoch {epoch}; try a lower learning rate (--lr)")
+            opt.zero_grad()
+            L.backward()
             total += L.item() * len(yb)
             grads.append(logits.grad[np.arange(len(yb)), yb] * len(yb))
             opt.step()
