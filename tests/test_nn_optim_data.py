@@ -44,7 +44,7 @@ def test_save_load_round_trip_without_pickle(tmp_path):
     with np.load(path, allow_pickle=False) as f:
         assert set(f.files) == set(a.state_dict())
     assert b.load(path) is b
-    for (na, pa), (nb, pb) in zip(a.named_parameters(), b.named_parameters()):
+    for pa, pb in zip(a.parameters(), b.parameters()):
         np.testing.assert_array_equal(pa.data, pb.data)
     scalar = nn.Neuron(2, rng=0)
     scalar.load_state_dict(nn.Neuron(2, rng=3).state_dict())
