@@ -135,7 +135,9 @@ def backward(root: Value, grad: Any = None) -> None:
 def _finite(x: Any) -> bool:
     if type(x) is float:
         return math.isfinite(x)
-    return bool(np.isfinite(x).all())
+    # A sum is NaN/Inf when any element is (or, rarely, when it overflows): one cheap
+    # reduction first, the exact elementwise test only then.
+    return math.isfinite(x.sum()) or bool(np.isfinite(x).all())
 
 
 def _check_leaves(leaves: list[tuple[Value, Any]], nodes: list[Value]) -> None:

@@ -317,6 +317,10 @@ class Value:
         return self.transpose()
 
     def __getitem__(self, index: Any) -> "Value":
+        if isinstance(index, tuple):
+            index = tuple(i.data if isinstance(i, Value) else i for i in index)
+        elif isinstance(index, Value):
+            index = index.data
         return _unary(ops.GetItem(index), self)
 
     def softmax(self, axis: int = -1) -> "Value":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -36,6 +37,9 @@ class MatMul(VjpOp):
 
     def backward(self, saved: Any, g: Any, parents: tuple):
         a, b = saved
+        if a.ndim == 2 and b.ndim == 2:  # the common case, without the general bookkeeping
+            return (g @ b.T if parents[0].requires_grad else None,
+                    a.T @ g if parents[1].requires_grad else None)
         # Treat 1-D operands as a row (left) / column (right) matrix, as matmul does.
         a2 = a[None, :] if a.ndim == 1 else a
         b2 = b[:, None] if b.ndim == 1 else b
@@ -80,8 +84,12 @@ def _axes(op: str, axis: Any, shape: tuple[int, ...]) -> tuple[int, ...]:
     return tuple(sorted(out))
 
 
-def _expand(g: Any, axes: tuple[int, ...], keepdims: bool) -> Any:
-    return g if keepdims else np.expand_dims(g, axes)
+def _spread(g: Any, a: Any, axes: tuple[int, ...]) -> Any:
+    """The gradient of a reduction, copied back over the reduced axes of ``a``."""
+    if len(axes) == a.ndim:  # everything was reduced (loss.sum(), loss.mean()): one fill
+        return np.full(a.shape, g, dtype=a.dtype)
+    keep = tuple(1 if i in axes else n for i, n in enumerate(a.shape))
+    return np.broadcast_to(np.reshape(g, keep), a.shape)
 
 
 def _as_data(out: Any, like: Any) -> Any:
@@ -98,12 +106,10 @@ class Sum(VjpOp):
 
     def forward(self, a: Any):
         self.axes = _axes(self.name, self.axis, shape_of(a))
-        return _as_data(np.sum(a, axis=self.axes, keepdims=self.keepdims), a), a
+        return _as_data(np.add.reduce(a, axis=self.axes, keepdims=self.keepdims), a), a
 
     def backward(self, a: Any, g: Any, parents: tuple):
-        if type(a) is float:
-            return (g,)
-        return (np.broadcast_to(_expand(g, self.axes, self.keepdims), a.shape),)
+        return (g if type(a) is float else _spread(g, a, self.axes),)
 
 
 class Mean(VjpOp):
@@ -116,16 +122,14 @@ class Mean(VjpOp):
     def forward(self, a: Any):
         shape = shape_of(a)
         self.axes = _axes(self.name, self.axis, shape)
-        self.n = int(np.prod([shape[i] for i in self.axes]))
+        self.n = math.prod(shape[i] for i in self.axes)
         if self.n == 0:
             raise ShapeError(f"mean: reducing an empty axis of shape {shape} has no mean")
         self.formulas = (f"1/{self.n}",)
-        return _as_data(np.mean(a, axis=self.axes, keepdims=self.keepdims), a), a
+        return _as_data(np.add.reduce(a, axis=self.axes, keepdims=self.keepdims) / self.n, a), a
 
     def backward(self, a: Any, g: Any, parents: tuple):
-        if type(a) is float:
-            return (g,)
-        return (np.broadcast_to(_expand(g / self.n, self.axes, self.keepdims), a.shape),)
+        return (g if type(a) is float else _spread(g / self.n, a, self.axes),)
 
 
 class Max(VjpOp):
@@ -150,7 +154,7 @@ class Max(VjpOp):
     def backward(self, share: Any, g: Any, parents: tuple):
         if share.ndim == 0:
             return (g,)
-        return (share * _expand(g, self.axes, self.keepdims),)
+        return (share * (g if self.keepdims else np.expand_dims(g, self.axes)),)
 
 
 class Reshape(VjpOp):
@@ -198,11 +202,7 @@ class Transpose(VjpOp):
 
 
 def _index_of(index: Any) -> Any:
-    """Accept Values, lists and arrays of ints inside an index, as NumPy does."""
-    from ..value import Value
-
-    if isinstance(index, Value):
-        index = index.data
+    """Accept lists and arrays of ints inside an index, as NumPy does (Values are unwrapped by Value)."""
     if isinstance(index, list):
         index = np.asarray(index)
     if isinstance(index, tuple):
