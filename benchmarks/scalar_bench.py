@@ -10,9 +10,9 @@ from __future__ import annotations
 import argparse
 import random
 import statistics
-import time
 import subprocess
 import sys
+import time
 
 import numpy as np
 
