@@ -15,7 +15,7 @@ from . import seed, viz
 from .data import DATASETS
 from .explain import explain
 from .naming import fmt
-from .train import INITS, TrainingError, build_model, saturate, train
+from .train import INITS, TrainingError, build_model, plot_histories, saturate, train
 from .value import Value
 
 
@@ -199,7 +199,7 @@ def cmd_train(args: argparse.Namespace) -> None:
         w.writerow(["epoch"] + [f"{k}_{loss}" for loss in histories for k in ("loss", "accuracy", "grad_zp")])
         for e in range(args.epochs):
             w.writerow([e + 1] + [v for h in histories.values() for v in (h.loss[e], h.accuracy[e], h.grad_zp[e])])
-    _wrote([csv_path] + _plot_training(histories, out / stem, f"{args.dataset}, {args.init} start"))
+    _wrote([csv_path] + plot_histories(histories, out / stem, f"{args.dataset}, {args.init} start"))
 
 
 class _TextBar:
@@ -225,33 +225,6 @@ def _progress(total: int, desc: str) -> Any:
     except ImportError:
         return _TextBar(total, desc)
     return tqdm(total=total, desc=desc, unit="epoch", file=sys.stderr)
-
-
-def _plot_training(histories: dict[str, Any], stem: Path, title: str) -> list[Path]:
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("note: install matplotlib (pip install 'tinygrad-lite[plot]') for the plot; the CSV has the curves")
-        return []
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 3.4))
-    for loss, h in histories.items():
-        epochs = range(1, len(h.loss) + 1)
-        a1.plot(epochs, h.loss, label=loss)
-        a2.plot(epochs, h.accuracy, label=loss)
-    a1.set(xlabel="epoch", ylabel="loss", title="loss", yscale="log")
-    a2.set(xlabel="epoch", ylabel="accuracy", title=f"accuracy ({title})", ylim=(0, 1.02))
-    a2.legend()
-    fig.tight_layout()
-    paths = []
-    for ext in ("svg", "png"):
-        path = stem.with_suffix(f".{ext}")
-        fig.savefig(path, dpi=110, metadata={"Date": None} if ext == "svg" else {"Software": None})
-        paths.append(path)
-    plt.close(fig)
-    return paths
 
 
 # ---------------------------------------------------------------- graph

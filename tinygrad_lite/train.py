@@ -10,6 +10,7 @@ once, while MSE's −2ŷ_p(1−ŷ_p)² − … is ≈ 0 and learning stalls.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
@@ -111,3 +112,31 @@ def train(loss: str = "ce", dataset: str = "moons", init: str = "default", epoch
         if on_epoch is not None:
             on_epoch(epoch, hist)
     return model, hist
+
+
+def plot_histories(histories: dict[str, History], stem: Path, title: str) -> list[Path]:
+    """Loss and accuracy curves side by side as SVG and PNG; [] (with a note) without matplotlib."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("note: install matplotlib (pip install 'tinygrad-lite[plot]') for the plot; the CSV has the curves")
+        return []
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 3.4))
+    for loss, h in histories.items():
+        epochs = range(1, len(h.loss) + 1)
+        a1.plot(epochs, h.loss, label=loss)
+        a2.plot(epochs, h.accuracy, label=loss)
+    a1.set(xlabel="epoch", ylabel="loss", title="loss", yscale="log")
+    a2.set(xlabel="epoch", ylabel="accuracy", title=f"accuracy ({title})", ylim=(0, 1.02))
+    a2.legend()
+    fig.tight_layout()
+    paths = []
+    for ext in ("svg", "png"):
+        path = stem.with_suffix(f".{ext}")
+        fig.savefig(path, dpi=110, metadata={"Date": None} if ext == "svg" else {"Software": None})
+        paths.append(path)
+    plt.close(fig)
+    return paths
