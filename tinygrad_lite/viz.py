@@ -154,16 +154,18 @@ def _title(e: Explanation) -> str:
 
 
 def _write(g: graphviz.Digraph, path: str | Path, format: str) -> Path:
+    """Render with ``dot``; without it (or if it fails), leave the DOT source beside ``path`` and say how to fix it."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     dot_path = path.with_suffix(".dot")
-    dot_path.write_text(g.source, encoding="utf-8")
     if shutil.which("dot") is None:
+        dot_path.write_text(g.source, encoding="utf-8")
         raise RuntimeError(f"{INSTALL_HINT}. The DOT source was written to {dot_path}.")
     try:
         data = subprocess.run(["dot", f"-T{format}"], input=g.source.encode("utf-8"),
                               capture_output=True, check=True).stdout
     except subprocess.CalledProcessError as e:
+        dot_path.write_text(g.source, encoding="utf-8")
         raise RuntimeError(f"render: dot failed on {dot_path}: {e.stderr.decode(errors='replace').strip()}") from None
     path.write_bytes(data)
     return path
