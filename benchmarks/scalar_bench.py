@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import argparse
 import random
-import statistics
 import subprocess
 import sys
 import time
 
 import numpy as np
+from _timing import median_time
 
 import tinygrad_lite as tl
 
@@ -33,16 +33,6 @@ def moons(n: int = 100, seed: int = 1337) -> tuple[list[list[float]], list[float
                         np.c_[1 - np.cos(t[half:]), 0.5 - np.sin(t[half:])]])
     X += rng.standard_normal(X.shape) * 0.1
     return X.tolist(), [1.0] * half + [-1.0] * (n - half)
-
-
-def median_time(fn, repeat: int) -> float:
-    fn()  # warm-up
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 # ---------------------------------------------------------------- W1

@@ -5,8 +5,7 @@ Run: python benchmarks/viz_bench.py
 
 from __future__ import annotations
 
-import statistics
-import time
+from _timing import median_time
 
 import tinygrad_lite as tl
 from tinygrad_lite import nn, viz
@@ -27,21 +26,12 @@ def chain_graph(links: int = 500) -> tl.Value:
     return y
 
 
-def timed(fn, repeat: int = 5) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
-
-
 def main() -> None:
     for name, root in (("scalar MLP 2-16-16-1", mlp_graph()), ("chain of 500 muls", chain_graph())):
         root.backward()
         n = len(graph_nodes(root))
-        dot = timed(lambda root=root: viz.draw_graph(root, max_nodes=2000).source)
-        svg = timed(lambda root=root: viz.to_svg(root, max_nodes=2000), repeat=3)
+        dot = median_time(lambda root=root: viz.draw_graph(root, max_nodes=2000).source, 5)
+        svg = median_time(lambda root=root: viz.to_svg(root, max_nodes=2000), 3)
         print(f"{name:<22} {n:5d} nodes: DOT source {dot:.3f} s, SVG via dot {svg:.3f} s (target ≤ 1.5 s)")
 
 

@@ -27,44 +27,41 @@ modes = _Modes()
 creation_counter = itertools.count()
 
 
-class no_grad(contextlib.ContextDecorator):
+class _Switch(contextlib.ContextDecorator):
+    """Set one mode for the duration of a ``with`` block (or a decorated function)."""
+
+    attr = ""
+    value = False
+
+    def __enter__(self) -> "_Switch":
+        self._prev = getattr(modes, self.attr)
+        setattr(modes, self.attr, self.value)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        setattr(modes, self.attr, self._prev)
+
+
+class no_grad(_Switch):
     """Build no graph inside this block: results are detached leaves."""
 
-    def __enter__(self) -> "no_grad":
-        self._prev = modes.grad_enabled
-        modes.grad_enabled = False
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        modes.grad_enabled = self._prev
+    attr, value = "grad_enabled", False
 
 
-class enable_grad(contextlib.ContextDecorator):
+class enable_grad(_Switch):
     """Record the graph again inside a ``no_grad`` block."""
 
-    def __enter__(self) -> "enable_grad":
-        self._prev = modes.grad_enabled
-        modes.grad_enabled = True
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        modes.grad_enabled = self._prev
+    attr, value = "grad_enabled", True
 
 
-class detect_anomaly(contextlib.ContextDecorator):
+class detect_anomaly(_Switch):
     """Raise ``AnomalyError`` at the first NaN/Inf in forward or backward.
 
     Each node made inside the block remembers the line of user code that
     created it, so the error can point there (like ``torch.autograd.detect_anomaly``).
     """
 
-    def __enter__(self) -> "detect_anomaly":
-        self._prev = modes.anomaly
-        modes.anomaly = True
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        modes.anomaly = self._prev
+    attr, value = "anomaly", True
 
 
 def user_frame_info() -> str:

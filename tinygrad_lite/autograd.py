@@ -105,18 +105,10 @@ def backward(root: Value, grad: Any = None) -> None:
             continue
         op = n._op
         if op.uses_locals and not anomaly:
-            # Hot path (every scalar op): contribution = g * local, straight into the parent.
+            # Hot path (every scalar op): contribution = g * local, without building a tuple.
             for p, loc in zip(prev, n._saved):
                 if p.requires_grad:
-                    c = g if loc is ONE else g * loc
-                    pd = p.data
-                    if type(pd) is float:
-                        if type(c) is not float:
-                            c = float(np.sum(c))
-                    elif type(c) is float or c.shape != pd.shape or c.dtype != pd.dtype:
-                        c = unbroadcast(c, pd)
-                    pg = p._grad
-                    p._grad = c if pg is None else pg + c
+                    accumulate(p, g if loc is ONE else g * loc)
             continue
         for p, c in zip(prev, contributions(n, g)):
             if c is None or not p.requires_grad:
