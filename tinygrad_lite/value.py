@@ -342,10 +342,9 @@ class Value:
         self._grad = None
 
     def detach(self) -> "Value":
-        """A new leaf with the same data that no gradient flows through."""
-        v = Value.__new__(Value)
-        Value.__init__(v, 0.0, label=self.label, requires_grad=False)
-        v.data = self.data
+        """A new leaf sharing this Value's data (no copy, as ``torch.detach``); no gradient flows through."""
+        v = Value(0.0, label=self.label, requires_grad=False)
+        v.data = self.data  # set after construction: the data is already valid, and shared
         return v
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
