@@ -30,6 +30,8 @@ def test_cross_entropy_matches_numpy_reference():
         assert F.cross_entropy(tl.Value(logits), idx, fused=fused).item() == pytest.approx(expected.mean())
     one_hot = np.eye(3)[idx]
     assert F.cross_entropy(tl.Value(logits), one_hot, reduction="sum").item() == pytest.approx(expected.sum())
+    int_one_hot = one_hot.astype(int)  # integer one-hot of the logits' shape: still probabilities
+    assert F.cross_entropy(tl.Value(logits), int_one_hot, reduction="sum").item() == pytest.approx(expected.sum())
     # 1-D logits are one sample; a list of scalars gives the same loss.
     assert F.cross_entropy(tl.Value(logits[0]), int(idx[0])).item() == pytest.approx(expected[0])
     assert F.cross_entropy(list(logits[0]), int(idx[0])).item() == pytest.approx(expected[0])
@@ -103,6 +105,7 @@ def test_bce_with_logits_is_stable_and_exact_at_zero():
         (lambda: F.cross_entropy(tl.Value(np.zeros((2, 3))), np.array([0, -1])), "out of range"),
         (lambda: F.cross_entropy(tl.Value(np.zeros((2, 3))), np.array([0, 1, 2])), r"need \(2,\)"),
         (lambda: F.cross_entropy(tl.Value(np.zeros((2, 3))), np.array([0.5, 1.0])), "neither class indices"),
+        (lambda: F.cross_entropy(tl.Value(np.zeros((2, 3))), np.full((2, 3), 2.0)), r"must lie in \[0, 1\]"),
         (lambda: F.cross_entropy(tl.Value(np.zeros((2, 3, 4))), 0), r"shape \(N, K\)"),
         (lambda: F.cross_entropy([tl.Value(1.0), tl.Value(2.0)], 2), "out of range for 2 classes"),
         (lambda: F.cross_entropy(tl.Value(np.zeros((2, 3))), np.array([0, 1]), reduction="avg"), "reduction='avg'"),

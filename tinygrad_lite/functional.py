@@ -56,7 +56,7 @@ square, sqrt, softplus = (_elementwise(m) for m in ("square", "sqrt", "softplus"
 
 def _group(kind: type[ops.SoftmaxOut], fn: str, xs: Sequence[Any]) -> list[Value]:
     zs = _scalars(fn, xs)
-    group, outs = ops.scalar_group(kind, [float(z.data) if type(z.data) is float else z.item() for z in zs])
+    group, outs = ops.scalar_group(kind, [z.item() for z in zs])
     parents = tuple(zs)
     req = any(z.requires_grad for z in zs)
     nodes = [_node(op, out, local, parents, req) for op, out, local in outs]
@@ -137,16 +137,16 @@ def cross_entropy(logits: Tensorish, target: Any, reduction: str = "mean", fused
         )
     n, k = (x.shape if x.ndim == 2 else (None, x.shape[0]))
     t = _target_array("cross_entropy", target)
-    if t.shape == x.shape and t.dtype.kind == "f":
+    # A target of the logits' own shape can only be probabilities (indices have one axis fewer).
+    probs = t.shape == x.shape
+    if probs:
         _check_probs("cross_entropy", t)
-        logp = x.log_softmax(-1) if fused else _safe_log(x.softmax(-1))
-        losses = -((logp * t).sum(axis=-1))
     else:
         idx = _class_indices(t, x.shape, k)
-        logp = x.log_softmax(-1) if fused else _safe_log(x.softmax(-1))
-        picked = logp[idx] if n is None else logp[np.arange(n), idx]
-        losses = -picked
-    return _reduce(losses, reduction)
+    logp = x.log_softmax(-1) if fused else _safe_log(x.softmax(-1))
+    if probs:
+        return _reduce(-((logp * t.astype(x.dtype)).sum(axis=-1)), reduction)
+    return _reduce(-(logp[idx] if n is None else logp[np.arange(n), idx]), reduction)
 
 
 def _class_indices(t: np.ndarray, shape: tuple[int, ...], k: int) -> Any:
