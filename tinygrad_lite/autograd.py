@@ -67,6 +67,20 @@ def contributions(node: Value, g: Any) -> tuple[Any, ...]:
     return op.backward(node._saved, g, node._prev)
 
 
+def local(node: Value, i: int) -> Any:
+    """∂node/∂parent_i: a number or array; for a tensor VJP op, the description of its VJP.
+
+    A VJP op between scalars (a sum of one element, say) is evaluated with upstream 1.
+    """
+    op = node._op
+    if op.uses_locals:
+        return node._saved[i]
+    if node.size == 1 and node._prev[i].size == 1:
+        g = 1.0 if type(node.data) is float else np.ones_like(node.data)
+        return float(np.sum(op.backward(node._saved, g, node._prev)[i]))
+    return op.vjp(i)
+
+
 def accumulate(parent: Value, c: Any) -> None:
     """Add one contribution into ``parent._grad`` (sum over broadcast axes first)."""
     data = parent.data

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import sympy
 
+from .autograd import local
 from .naming import fmt, formula, graph_nodes, node_names
 from .value import Value
 
@@ -124,13 +125,6 @@ def _edge_symbolic(child: Value, i: int, syms: dict[Value, sympy.Expr]) -> sympy
     return sympy.sympify(template, locals=local)
 
 
-def _local_number(child: Value, i: int) -> float:
-    if child._op.uses_locals:
-        return float(np.asarray(child._saved[i]))
-    g = 1.0 if type(child.data) is float else np.ones_like(child.data)
-    return float(np.sum(child._op.backward(child._saved, g, child._prev)[i]))
-
-
 def _factors(expr: sympy.Expr) -> tuple[Counter, Counter]:
     """Non-constant factors of the numerator and of the denominator, with multiplicity."""
     num, den = sympy.fraction(sympy.together(expr))
@@ -199,7 +193,7 @@ def explain(root: Value, wrt: Value) -> Explanation:
                 stack.append((p, [(p, n, i)] + suffix))
     paths = []
     for edges_raw in raw:
-        edges = [PathEdge(p, c, _local_number(c, i), formula(c, i, names), _edge_symbolic(c, i, syms))
+        edges = [PathEdge(p, c, float(np.asarray(local(c, i))), formula(c, i, names), _edge_symbolic(c, i, syms))
                  for p, c, i in edges_raw]
         expression = sympy.Mul(*[e.symbolic for e in edges], evaluate=False)
         simplified = sympy.factor(sympy.cancel(sympy.Mul(*[e.symbolic for e in edges])))

@@ -80,7 +80,7 @@ def backprop_steps(root: Value, grad: Any = None) -> Iterator[Step]:
             got = received.setdefault(p, [])
             contrib = _summed(c, p)
             got.append((names[n], contrib))
-            local = n._saved[i] if n._op.uses_locals else _vjp_local(n, i)
+            local = autograd.local(n, i)
             total = ""
             if len(got) > 1:  # spell out the sum over this parent's children
                 total = f"{names[p]}.grad = " + " + ".join(f"{fmt(v)} (from {who})" for who, v in got)
@@ -94,11 +94,3 @@ def _summed(c: Any, p: Value) -> Any:
     if type(p.data) is float:
         return float(np.sum(c))
     return autograd.unbroadcast(c, p.data)
-
-
-def _vjp_local(n: Value, i: int) -> Any:
-    """For a VJP op: the number when everything is scalar, else the VJP's description."""
-    if n.size == 1 and n._prev[i].size == 1:
-        return float(np.sum(n._op.backward(n._saved, np.ones_like(n.data) if type(n.data) is not float else 1.0,
-                                            n._prev)[i]))
-    return n._op.vjp(i)

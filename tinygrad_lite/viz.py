@@ -17,6 +17,7 @@ from typing import Any, Iterable
 import graphviz
 import numpy as np
 
+from .autograd import local
 from .explain import Explanation
 from .explain import explain as explain_paths
 from .naming import fmt, formula, graph_nodes, node_names
@@ -59,12 +60,13 @@ def _node_text(n: Value, name: str, show_grad: bool) -> str:
 
 
 def _edge_text(child: Value, i: int, names: dict[Value, str]) -> str:
+    """The local derivative on an edge: its formula and, where it is a number or array, its value."""
     text = formula(child, i, names)
-    if child._op.uses_locals:
-        local = child._saved[i]
-        value = fmt(local)
-        return text if text == value else f"{text} = {value}"
-    return text
+    value = local(child, i)
+    if isinstance(value, str):
+        return text
+    shown = fmt(value)
+    return text if text == shown else f"{text} = {shown}"
 
 
 def _add_graph(
