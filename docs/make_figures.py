@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from tinygrad_lite import data, seed, viz
-from tinygrad_lite.cli import _plot_sweep
+from tinygrad_lite.cli import plot_sweep
 from tinygrad_lite.train import build_model, plot_histories, saturate, train
 
 
@@ -28,7 +28,7 @@ def main(out: Path) -> list[Path]:
     L_m.backward()
     paths.append(viz.render_comparison({"sigmoid + BCE": L_b, "sigmoid + MSE": L_m}, out / "sigmoid.svg",
                                        explain={"sigmoid + BCE": w_b, "sigmoid + MSE": w_m}))
-    paths += _plot_sweep(out)
+    paths += plot_sweep(out)
     X, y = data.make_moons(seed=0)
     model = build_model(2, 16, 0)
     saturate(model, X, y)

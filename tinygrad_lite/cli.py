@@ -92,7 +92,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
     with open(sweep_csv, "w", newline="") as f:
         csv.writer(f).writerows([("yhat_p", "dL_dzp_ce", "dL_dzp_mse"), *rows])
     written.append(sweep_csv)
-    written += _plot_sweep(out)
+    written += plot_sweep(out)
 
     print("MSE prefers spreading the wrong probability evenly (label [1, 0, 0]):")
     for pred in ([0.8, 0.1, 0.1], [0.8, 0.15, 0.05]):
@@ -114,7 +114,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
     _wrote(written)
 
 
-def _plot_sweep(out: Path) -> list[Path]:
+def plot_sweep(out: Path) -> list[Path]:
     try:
         import matplotlib
 

@@ -7,7 +7,6 @@ from typing import Any
 
 import numpy as np
 
-from .autograd import topo_order
 from .value import Value
 
 
@@ -97,4 +96,4 @@ def formula(node: Value, i: int, names: dict[Value, str]) -> str:
     return pretty(op.formula(i), template_names(node, names))
 
 
-__all__ = ["graph_nodes", "node_names", "formula", "fmt", "pretty", "topo_order"]
+__all__ = ["graph_nodes", "node_names", "formula", "fmt", "pretty"]
