@@ -143,7 +143,7 @@ def _finite(x: Any) -> bool:
         return math.isfinite(x)
     # A sum is NaN/Inf when any element is (or, rarely, when it overflows): one cheap
     # reduction first, the exact elementwise test only then.
-    return math.isfinite(x.sum()) or bool(np.isfinite(x).all())
+    return math.isfinite(np.add.reduce(x, axis=None)) or bool(np.isfinite(x).all())
 
 
 def _check_leaves(leaves: list[tuple[Value, Any]], nodes: list[Value]) -> None:

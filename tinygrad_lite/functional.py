@@ -162,8 +162,9 @@ def _class_indices(t: np.ndarray, shape: tuple[int, ...], k: int) -> Any:
             f"cross_entropy: logits of shape {shape} need {want or 'one'} class index(es), "
             f"got target of shape {t.shape}"
         )
-    if t.size and (t.min() < 0 or t.max() >= k):
-        bad = t.min() if t.min() < 0 else t.max()
+    lo, hi = (np.minimum.reduce(t, axis=None), np.maximum.reduce(t, axis=None)) if t.size else (0, 0)
+    if lo < 0 or hi >= k:
+        bad = lo if lo < 0 else hi
         raise ValueError(
             f"cross_entropy: target class {int(bad)} is out of range for {k} classes "
             f"(logits shape {shape}); classes are 0..{k - 1}"

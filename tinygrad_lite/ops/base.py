@@ -95,10 +95,10 @@ def unbroadcast(c: Any, like: Any) -> Any:
     if c.shape != like.shape:
         lead = c.ndim - like.ndim
         if lead:
-            c = c.sum(axis=tuple(range(lead)))
+            c = np.add.reduce(c, axis=tuple(range(lead)))
         ones = tuple(i for i, n in enumerate(like.shape) if n == 1 and c.shape[i] != 1)
         if ones:
-            c = c.sum(axis=ones, keepdims=True)
+            c = np.add.reduce(c, axis=ones, keepdims=True)
     if c.dtype != like.dtype:
         c = c.astype(like.dtype)
     return c

@@ -191,8 +191,8 @@ class Relu(LocalOp):
     def forward(self, a: Any):
         if type(a) is float:
             return (a, (ONE,)) if a > 0.0 else (0.0, (0.0,))
-        mask = a > 0
-        return a * mask, (mask.astype(a.dtype),)
+        mask = a > 0  # a boolean local: NumPy multiplies it as 0/1 without a cast pass
+        return np.maximum(a, 0), (mask,)
 
 
 class Square(LocalOp):

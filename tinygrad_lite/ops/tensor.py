@@ -16,24 +16,22 @@ class MatMul(VjpOp):
     vjps = ("g @ yᵀ", "xᵀ @ g")
 
     def forward(self, a: Any, b: Any):
-        sa, sb = shape_of(a), shape_of(b)
-        if not sa or not sb:
-            raise ShapeError(
-                f"matmul: shapes {sa} and {sb}: @ needs at least 1-D operands; "
-                "use * to multiply by a scalar."
-            )
-        ka, kb = sa[-1], sb[0] if len(sb) == 1 else sb[-2]
-        if ka != kb:
-            raise ShapeError(
-                f"matmul: shapes {sa} and {sb} are not aligned: the left has {ka} columns, "
-                f"the right {kb} rows. Transpose an operand (e.g. x @ W.T) or fix the sizes."
-            )
         try:
             return np.matmul(a, b), (a, b)
         except ValueError:
-            raise ShapeError(
-                f"matmul: batch dimensions of shapes {sa} and {sb} cannot be broadcast together."
-            ) from None
+            raise self._shape_error(shape_of(a), shape_of(b)) from None
+
+    @staticmethod
+    def _shape_error(sa: tuple[int, ...], sb: tuple[int, ...]) -> ShapeError:
+        if not sa or not sb:
+            return ShapeError(f"matmul: shapes {sa} and {sb}: @ needs at least 1-D operands; use * to multiply by a scalar.")
+        ka, kb = sa[-1], sb[0] if len(sb) == 1 else sb[-2]
+        if ka != kb:
+            return ShapeError(
+                f"matmul: shapes {sa} and {sb} are not aligned: the left has {ka} columns, "
+                f"the right {kb} rows. Transpose an operand (e.g. x @ W.T) or fix the sizes."
+            )
+        return ShapeError(f"matmul: batch dimensions of shapes {sa} and {sb} cannot be broadcast together.")
 
     def backward(self, saved: Any, g: Any, parents: tuple):
         a, b = saved
