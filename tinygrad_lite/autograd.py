@@ -49,7 +49,7 @@ def seed_of(root: Value, grad: Any) -> Any:
                 f"backward: the root has shape {root.shape}, so its gradient is not implied; "
                 "pass grad= of that shape (e.g. np.ones(root.shape)) or reduce it first (.sum(), .mean())"
             )
-        return np.ones_like(root.data)
+        return np.ones(root.data.shape, root.data.dtype)
     if isinstance(grad, Value):
         grad = grad.data
     g = _to_data(grad, "backward grad")
@@ -148,6 +148,15 @@ def _finite(x: Any) -> bool:
 
 def _check_leaves(leaves: list[tuple[Value, Any]], nodes: list[Value]) -> None:
     """No silent NaN: warn, naming the op, if backward made a leaf's gradient non-finite."""
+    # One running sum over all new leaf gradients is NaN/Inf if any element is: a single
+    # cheap test in the common case, the per-leaf search only when it fails.
+    total = 0.0
+    for leaf, before in leaves:
+        g = leaf._grad
+        if g is not None and g is not before:
+            total += g if type(g) is float else np.add.reduce(g, axis=None)
+    if math.isfinite(total):
+        return
     for leaf, before in leaves:
         g = leaf._grad
         if g is None or g is before or _finite(g):

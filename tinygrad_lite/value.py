@@ -26,6 +26,8 @@ def _to_data(data: Any, who: str = "Value") -> Any:
     t = type(data)
     if t is float:
         return data
+    if t is np.ndarray and data.dtype.kind == "f":  # checked first: the tensor path's common case
+        return data
     if t is int or t is bool or isinstance(data, (numbers.Real, np.bool_)) and not isinstance(
         data, (np.floating, np.ndarray)
     ):

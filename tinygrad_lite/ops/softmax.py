@@ -19,7 +19,7 @@ from .tensor import _axes
 
 def _shifted(a: Any, axis: int) -> Any:
     # Subtracting the max changes nothing mathematically but keeps exp() ≤ 1.
-    return a - np.max(a, axis=axis, keepdims=True)
+    return a - np.maximum.reduce(a, axis=axis, keepdims=True)
 
 
 class Softmax(VjpOp):
@@ -32,11 +32,11 @@ class Softmax(VjpOp):
     def forward(self, a: Any):
         self.axis = _axes(self.name, self.axis, np.shape(a))[0]
         e = np.exp(_shifted(a, self.axis))
-        out = e / e.sum(axis=self.axis, keepdims=True)
+        out = e / np.add.reduce(e, axis=self.axis, keepdims=True)
         return out, out
 
     def backward(self, out: Any, g: Any, parents: tuple):
-        return (out * (g - (g * out).sum(axis=self.axis, keepdims=True)),)
+        return (out * (g - np.add.reduce(g * out, axis=self.axis, keepdims=True)),)
 
 
 class LogSoftmax(VjpOp):
@@ -49,12 +49,12 @@ class LogSoftmax(VjpOp):
     def forward(self, a: Any):
         self.axis = _axes(self.name, self.axis, np.shape(a))[0]
         s = _shifted(a, self.axis)
-        lse = np.log(np.exp(s).sum(axis=self.axis, keepdims=True))
+        lse = np.log(np.add.reduce(np.exp(s), axis=self.axis, keepdims=True))
         out = s - lse
         return out, out
 
     def backward(self, out: Any, g: Any, parents: tuple):
-        return (g - np.exp(out) * g.sum(axis=self.axis, keepdims=True),)
+        return (g - np.exp(out) * np.add.reduce(g, axis=self.axis, keepdims=True),)
 
 
 class _Group:

@@ -222,6 +222,8 @@ class GetItem(VjpOp):
 
     def __init__(self, index: Any):
         self.index = _index_of(index)
+        # Integer-array ("advanced") indexing copies and may repeat positions; basic indexing gives a view.
+        self.advanced = _has_array(self.index)
 
     def forward(self, a: Any):
         if type(a) is float:
@@ -230,11 +232,13 @@ class GetItem(VjpOp):
             out = a[self.index]
         except IndexError as e:
             raise IndexError(f"index: {e} (Value of shape {a.shape}, index {self.index!r})") from None
-        return (out.copy() if isinstance(out, np.ndarray) else np.asarray(out)), a
+        if not isinstance(out, np.ndarray):
+            return np.asarray(out), a
+        return (out if self.advanced else out.copy()), a
 
     def backward(self, a: Any, g: Any, parents: tuple):
         grad = np.zeros(a.shape, dtype=a.dtype)
-        if _has_array(self.index):
+        if self.advanced:
             np.add.at(grad, self.index, g)  # repeated indices each add their share
         else:
             grad[self.index] = g
