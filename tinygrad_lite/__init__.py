@@ -3,12 +3,22 @@
 from . import functional
 from ._state import detect_anomaly, enable_grad, no_grad
 from .errors import AnomalyError, GradcheckError, NonFiniteWarning, ShapeError
-from .explain import Explanation, explain
 from .gradcheck import gradcheck
 from .steps import Step, backprop_steps
 from .value import Value
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str):
+    # explain needs SymPy, a large import; load it on first use so that training loops
+    # (and the garbage collector, which walks every live object) don't carry it.
+    if name in ("explain", "Explanation"):
+        from . import explanation
+
+        return getattr(explanation, name)
+    raise AttributeError(f"module 'tinygrad_lite' has no attribute {name!r}")
+
 
 __all__ = [
     "Value", "no_grad", "enable_grad", "detect_anomaly", "gradcheck", "functional",

@@ -13,7 +13,7 @@ import numpy as np
 from . import functional as F
 from . import seed, viz
 from .data import DATASETS
-from .explain import explain
+from .explanation import explain
 from .naming import fmt
 from .train import INITS, TrainingError, build_model, plot_histories, saturate, train
 from .value import Value

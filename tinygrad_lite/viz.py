@@ -18,8 +18,8 @@ import graphviz
 import numpy as np
 
 from .autograd import local
-from .explain import Explanation
-from .explain import explain as explain_paths
+from .explanation import Explanation
+from .explanation import explain as explain_paths
 from .naming import fmt, formula, graph_nodes, node_names
 from .steps import backprop_steps
 from .value import Value
