@@ -5,9 +5,7 @@ import shutil
 
 import pytest
 
-import tinygrad_lite as tl
-import tinygrad_lite.functional as F
-from tinygrad_lite import viz
+from tinygrad_lite import seed, viz
 from tinygrad_lite.naming import fmt
 
 CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
@@ -18,9 +16,7 @@ pytestmark = pytest.mark.skipif(
 
 
 def seed_graph():
-    z = [tl.Value(v, label=f"z{i}") for i, v in enumerate([2.0, 1.0, 0.1])]
-    L = F.mse_loss(F.softmax(z), [1.0, 0.0, 0.0], reduction="sum")
-    L.label = "L"
+    z, _, L = seed.softmax_example("mse")
     return z, L
 
 

@@ -8,21 +8,13 @@ from hypothesis import strategies as st
 
 import tinygrad_lite as tl
 import tinygrad_lite.functional as F
+from tinygrad_lite import seed
 
 logits = st.lists(st.floats(-4, 4), min_size=2, max_size=5)
 
 
 def seed_graph(z, loss):
-    zs = [tl.Value(v, label=f"z{i}") for i, v in enumerate(z)]
-    probs = F.softmax(zs)
-    for i, p in enumerate(probs):
-        p.label = f"ŷ{i}"
-    if loss == "ce":
-        L = -probs[0].log()
-    else:
-        L = F.mse_loss(probs, np.eye(len(z))[0], reduction="sum")
-    L.label = "L"
-    return zs, probs, L
+    return seed.softmax_example(loss, tuple(z), 0)
 
 
 def sym(name):
