@@ -116,6 +116,21 @@ def test_unknown_options_raise_type_error(tmp_path):
         viz.draw_graph(L, rankdir="XY")
 
 
+def test_nodes_are_coloured_by_role():
+    from tinygrad_lite import nn
+
+    neuron = nn.Neuron(2, rng=0)
+    x = tl.Value(1.0, label="x")
+    loss = neuron([x, 2.0]).square()
+    src = viz.draw_graph(loss).source
+    colour = {line.split("label=")[1].split("\\n")[0].strip('"'): line.split("fillcolor=")[1].split()[0].strip('"]')
+              for line in src.splitlines() if "fillcolor=" in line and "label=" in line}
+    assert colour["x"] == viz.COLORS["input"] and colour["w0"] == viz.COLORS["parameter"]
+    assert colour["2"] == viz.COLORS["constant"] and colour[next(k for k in colour if k.startswith("square"))] == viz.COLORS["loss"]
+    bad = tl.Value(-1.0, label="n") * np.inf  # −inf: drawn red
+    assert viz.COLORS["nan"] in viz.draw_graph(bad).source
+
+
 def test_highlight_marks_nodes():
     z, L = seed_example()
     src = viz.draw_graph(L, highlight=z[1]).source

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import operator
+import weakref
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
@@ -12,6 +13,19 @@ import numpy as np
 from .value import Value
 
 _rng = np.random.default_rng(0)
+# Values created as layer parameters (weakly held), so drawings can tell parameters from inputs.
+_parameters: weakref.WeakSet[Value] = weakref.WeakSet()
+
+
+def is_parameter(v: Value) -> bool:
+    """True for a Value made as a parameter by a layer of this module (Linear, Neuron, …)."""
+    return v in _parameters
+
+
+def _param(data: Any, label: str) -> Value:
+    v = Value(data, label=label)
+    _parameters.add(v)
+    return v
 
 
 def manual_seed(seed: int) -> None:
@@ -116,8 +130,8 @@ class Linear(Module):
         self.out_features = _positive("Linear out_features", out_features)
         gen = _generator(rng)
         bound = 1.0 / np.sqrt(in_features)
-        self.weight = Value(gen.uniform(-bound, bound, (in_features, out_features)).astype(dtype), label="W")
-        self.bias = Value(gen.uniform(-bound, bound, out_features).astype(dtype), label="b") if bias else None
+        self.weight = _param(gen.uniform(-bound, bound, (in_features, out_features)).astype(dtype), "W")
+        self.bias = _param(gen.uniform(-bound, bound, out_features).astype(dtype), "b") if bias else None
 
     def forward(self, x: Any) -> Value:
         out = x @ self.weight if isinstance(x, Value) else Value(x, requires_grad=False) @ self.weight
@@ -201,8 +215,8 @@ class Neuron(Module):
         gen = _generator(rng)
         nin = _positive("Neuron nin", nin)
         bound = 1.0 / np.sqrt(nin)
-        self.w = [Value(float(v), label=f"w{i}") for i, v in enumerate(gen.uniform(-bound, bound, nin))]
-        self.b = Value(float(gen.uniform(-bound, bound)), label="b")
+        self.w = [_param(float(v), f"w{i}") for i, v in enumerate(gen.uniform(-bound, bound, nin))]
+        self.b = _param(float(gen.uniform(-bound, bound)), "b")
         self.nonlin = nonlin
 
     def forward(self, x: Sequence[Any]) -> Value:

@@ -21,10 +21,13 @@ from .autograd import local
 from .explanation import Explanation
 from .explanation import explain as explain_paths
 from .naming import fmt, formula, graph_nodes, node_names
+from .nn import is_parameter
 from .steps import backprop_steps
 from .value import Value
 
-COLORS = {"leaf": "#dbeafe", "constant": "#f3f4f6", "op": "#ffffff", "root": "#fde68a", "nan": "#fca5a5"}
+# Fill colour by role: what a node is for, at a glance (red wins: something is NaN/Inf).
+COLORS = {"input": "#dbeafe", "parameter": "#dcfce7", "constant": "#f3f4f6", "op": "#ffffff",
+          "loss": "#fde68a", "nan": "#fca5a5"}
 HIGHLIGHT = "#dc2626"
 INSTALL_HINT = (
     "Graphviz's `dot` program was not found. Install it (Debian/Ubuntu: sudo apt-get install graphviz; "
@@ -45,9 +48,11 @@ def _role(n: Value, root: Value) -> str:
     if not np.all(np.isfinite(n.data)) or (n._grad is not None and not np.all(np.isfinite(n._grad))):
         return "nan"
     if n is root:
-        return "root"
+        return "loss"
     if not n._prev:
-        return "leaf" if n.requires_grad else "constant"
+        if not n.requires_grad:
+            return "constant"
+        return "parameter" if is_parameter(n) else "input"
     return "op"
 
 
