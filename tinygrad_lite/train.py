@@ -120,6 +120,7 @@ def plot_histories(histories: dict[str, History], stem: Path, title: str) -> lis
         import matplotlib
 
         matplotlib.use("Agg")
+        matplotlib.rcParams["svg.hashsalt"] = "tinygrad_lite"  # same SVG bytes on every run
         import matplotlib.pyplot as plt
     except ImportError:
         print("note: install matplotlib (pip install 'tinygrad-lite[plot]') for the plot; the CSV has the curves")
