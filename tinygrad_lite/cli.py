@@ -202,28 +202,9 @@ def cmd_train(args: argparse.Namespace) -> None:
     _wrote([csv_path] + plot_histories(histories, out / stem, f"{args.dataset}, {args.init} start"))
 
 
-class _TextBar:
-    """A minimal progress line for when tqdm is not installed."""
-
-    def __init__(self, total: int, desc: str) -> None:
-        self.total, self.desc, self.n, self.post = total, desc, 0, ""
-
-    def update(self, k: int) -> None:
-        self.n += k
-        print(f"\r{self.desc}: {self.n}/{self.total} {self.post}", end="", file=sys.stderr, flush=True)
-
-    def set_postfix(self, **kw: Any) -> None:
-        self.post = " ".join(f"{k}={v}" for k, v in kw.items())
-
-    def close(self) -> None:
-        print(file=sys.stderr)
-
-
 def _progress(total: int, desc: str) -> Any:
-    try:
-        from tqdm import tqdm
-    except ImportError:
-        return _TextBar(total, desc)
+    from tqdm import tqdm  # a runtime dependency; imported here to keep other commands light
+
     return tqdm(total=total, desc=desc, unit="epoch", file=sys.stderr)
 
 

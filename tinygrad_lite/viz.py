@@ -160,21 +160,30 @@ def _title(e: Explanation) -> str:
     return f"∂{r}/∂{w} = {expr} = {fmt(e.total)}"
 
 
-def _write(g: graphviz.Digraph, path: str | Path, format: str) -> Path:
-    """Render with ``dot``; without it (or if it fails), leave the DOT source beside ``path`` and say how to fix it."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    dot_path = path.with_suffix(".dot")
+def _run_dot(g: graphviz.Digraph, format: str, keep: Path | None = None) -> bytes:
+    """Lay the graph out with Graphviz's ``dot``; if that cannot happen, say how to fix it.
+
+    With ``keep``, the DOT source is left there on failure, so nothing drawn is lost.
+    """
+    def failure(message: str) -> RuntimeError:
+        if keep is not None:
+            keep.write_text(g.source, encoding="utf-8")
+            message += f" The DOT source was written to {keep}."
+        return RuntimeError(message)
+
     if shutil.which("dot") is None:
-        dot_path.write_text(g.source, encoding="utf-8")
-        raise RuntimeError(f"{INSTALL_HINT}. The DOT source was written to {dot_path}.")
+        raise failure(f"{INSTALL_HINT}.")
     try:
-        data = subprocess.run(["dot", f"-T{format}"], input=g.source.encode("utf-8"),
+        return subprocess.run(["dot", f"-T{format}"], input=g.source.encode("utf-8"),
                               capture_output=True, check=True).stdout
     except subprocess.CalledProcessError as e:
-        dot_path.write_text(g.source, encoding="utf-8")
-        raise RuntimeError(f"render: dot failed on {dot_path}: {e.stderr.decode(errors='replace').strip()}") from None
-    path.write_bytes(data)
+        raise failure(f"render: dot -T{format} failed: {e.stderr.decode(errors='replace').strip()}.") from None
+
+
+def _write(g: graphviz.Digraph, path: str | Path, format: str) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(_run_dot(g, format, keep=path.with_suffix(".dot")))
     return path
 
 
@@ -209,11 +218,7 @@ def render_comparison(roots: dict[str, Value], path: str | Path, format: str = "
 
 def to_svg(root: Value, **options: Any) -> str:
     """The SVG text of ``root``'s graph (needs ``dot``)."""
-    g = draw_graph(root, **options)
-    if shutil.which("dot") is None:
-        raise RuntimeError(INSTALL_HINT)
-    return subprocess.run(["dot", "-Tsvg"], input=g.source.encode("utf-8"), capture_output=True,
-                          check=True).stdout.decode("utf-8")
+    return _run_dot(draw_graph(root, **options), "svg").decode("utf-8")
 
 
 def backprop_html(root: Value, path: str | Path, grad: Any = None) -> Path:
@@ -223,7 +228,7 @@ def backprop_html(root: Value, path: str | Path, grad: Any = None) -> Path:
     change only highlighting and gradient text.  Writing it performs the
     backward pass (leaf grads accumulate, exactly as with ``backward()``).
     """
-    if shutil.which("dot") is None:
+    if shutil.which("dot") is None:  # fail before touching any gradient
         raise RuntimeError(INSTALL_HINT)
     nodes = graph_nodes(root)
     names = node_names(nodes)
@@ -233,8 +238,7 @@ def backprop_html(root: Value, path: str | Path, grad: Any = None) -> Path:
     g = _new_digraph("LR")
     ids = _add_graph(g, root, "", show_grad=True, show_local=True, highlight=set(), explanation=None,
                      max_nodes=1000)
-    svg = subprocess.run(["dot", "-Tsvg"], input=g.source.encode("utf-8"), capture_output=True,
-                         check=True).stdout.decode("utf-8")
+    svg = _run_dot(g, "svg").decode("utf-8")
     svg = svg[svg.index("<svg"):]
 
     def grads() -> dict[str, str]:
