@@ -1,8 +1,9 @@
 """Scalar-graph workloads (issue 2): W1 micrograd's demo step, W2 a long chain, W5 one op.
 
 Prints medians side by side with micrograd (when installed: pip install -e ".[bench]")
-and a hand-written pure-Python baseline (the same arithmetic with no graph),
-and the ratio of each to tinygrad_lite.  Run: python benchmarks/scalar_bench.py
+and with the hand-written baseline ``minimal_engine`` (the least an engine of one Python
+object per scalar op can do), and the ratio of each to tinygrad_lite.
+Run: python benchmarks/scalar_bench.py
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ import random
 import subprocess
 import sys
 import time
+from pathlib import Path
 
+import minimal_engine
 import numpy as np
 from _timing import median_time
 
@@ -74,38 +77,36 @@ def w1_step(value_cls, model, X, y, zero_grad):
     return total
 
 
+def _zero_grads(params):
+    for p in params:
+        p.grad = 0.0
+
+
 def w1(repeat: int) -> dict[str, float]:
+    """Median seconds per step for each engine (micrograd, slow, with fewer repeats)."""
     X, y = moons()
-    res = {}
-    model = ScalarMLP(tl.Value, [2, 16, 16, 1])
-
-    def tl_zero(params):
-        for p in params:
-            p.zero_grad()
-
-    res["tinygrad_lite"] = median_time(lambda: w1_step(tl.Value, model, X, y, tl_zero), repeat)
+    engines = {"tinygrad_lite": (tl.Value, repeat), "minimal_engine": (minimal_engine.Value, repeat)}
     if MgValue is not None:
-        mg = ScalarMLP(MgValue, [2, 16, 16, 1])
-
-        def mg_zero(params):
-            for p in params:
-                p.grad = 0
-
-        res["micrograd"] = median_time(lambda: w1_step(MgValue, mg, X, y, mg_zero), max(2, repeat // 3))
+        engines["micrograd"] = (MgValue, max(2, repeat // 3))
+    res = {}
+    for name, (cls, reps) in engines.items():
+        model = ScalarMLP(cls, [2, 16, 16, 1])
+        res[name] = median_time(lambda cls=cls, model=model: w1_step(cls, model, X, y, _zero_grads), reps)
     return res
 
 
 # ---------------------------------------------------------------- W2
 
-def w2(n: int) -> tuple[float, float]:
+def w2(n: int, module: str = "tinygrad_lite") -> tuple[float, float]:
     """Seconds and peak RSS growth (MiB) for y = y*1.0001 + 0.0001 with n links, fwd+bwd.
 
     Runs in a fresh process so the peak belongs to this chain alone.
     """
     code = (
-        "import resource, time, tinygrad_lite as tl\n"
+        f"import resource, sys, time; sys.path.insert(0, {str(Path(__file__).parent)!r})\n"
+        f"from {module} import Value\n"
         "base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
-        "t0 = time.perf_counter(); x = tl.Value(1.0); y = x\n"
+        "t0 = time.perf_counter(); x = Value(1.0); y = x\n"
         f"for _ in range({n}): y = y * 1.0001 + 0.0001\n"
         "y.backward(); dt = time.perf_counter() - t0\n"
         "print(dt, (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) / 1024)\n"
@@ -138,24 +139,28 @@ def main() -> None:
 
     print("W1  micrograd demo step: MLP 2-16-16-1, 100 moons, SVM loss + L2, fwd+bwd+SGD")
     r = w1(3 if args.quick else args.repeat)
-    print(f"    tinygrad_lite {r['tinygrad_lite'] * 1e3:8.1f} ms/step")
-    if "micrograd" in r:
-        print(f"    micrograd     {r['micrograd'] * 1e3:8.1f} ms/step   speed-up ×{r['micrograd'] / r['tinygrad_lite']:.1f}")
+    ours = r.pop("tinygrad_lite")
+    print(f"    tinygrad_lite  {ours * 1e3:8.1f} ms/step")
+    for name, t in r.items():
+        print(f"    {name:<14} {t * 1e3:8.1f} ms/step   its time / ours ×{t / ours:.2f}")
 
     print("W2  scalar chain y = y*1.0001 + 0.0001 (2 ops a link), fwd+bwd")
     for n in (10_000, 100_000) if args.quick else (10_000, 100_000, 1_000_000):
-        dt, peak = w2(n)
-        print(f"    {n:>9,} links {dt:8.3f} s   peak memory +{peak:7.1f} MiB")
+        for module in ("tinygrad_lite", "minimal_engine"):
+            dt, peak = w2(n, module)
+            print(f"    {module:<14} {n:>9,} links {dt:8.3f} s   peak memory +{peak:7.1f} MiB")
 
     print("W5  one scalar a*b, and a*b + backward")
     number = 20_000 if args.quick else 200_000
     op, ob = w5(tl.Value, number)
-    print(f"    tinygrad_lite {op * 1e9:8.0f} ns/op   {ob * 1e6:8.2f} µs/op+backward")
+    print(f"    tinygrad_lite  {op * 1e9:8.0f} ns/op   {ob * 1e6:8.2f} µs/op+backward")
+    others = {"minimal_engine": minimal_engine.Value}
     if MgValue is not None:
-        mop, mob = w5(MgValue, number)
-        print(f"    micrograd     {mop * 1e9:8.0f} ns/op   {mob * 1e6:8.2f} µs/op+backward"
-              f"   ratio op ×{mop / op:.2f}, op+backward ×{mob / ob:.2f}")
-
+        others["micrograd"] = MgValue
+    for name, cls in others.items():
+        mop, mob = w5(cls, number)
+        print(f"    {name:<14} {mop * 1e9:8.0f} ns/op   {mob * 1e6:8.2f} µs/op+backward"
+              f"   its time / ours ×{mop / op:.2f} (op), ×{mob / ob:.2f} (op+backward)")
 
 if __name__ == "__main__":
     main()

@@ -8,10 +8,10 @@ to the NumPy floor (the least any NumPy framework can do).  Run: python benchmar
 from __future__ import annotations
 
 import argparse
-import statistics
 import time
 
 import numpy as np
+from _timing import median_time, medians_in_turns
 
 import tinygrad_lite as tl
 import tinygrad_lite.functional as F
@@ -21,18 +21,6 @@ try:
     import torch
 except ImportError:  # the comparison is optional
     torch = None
-
-
-def median_us(step, repeat: int, number: int) -> float:
-    for _ in range(number):
-        step()
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        for _ in range(number):
-            step()
-        times.append((time.perf_counter() - t0) / number)
-    return statistics.median(times) * 1e6
 
 
 def make_weights(sizes, dtype, seed=0):
@@ -110,17 +98,19 @@ def workload(name, sizes, batch, dtype, repeat, number):
     y = rng.integers(0, sizes[-1], batch)
     weights = make_weights(sizes, dtype)
     own = [(W.copy(), b.copy()) for W, b in weights]  # the floor updates its own copy in place
-    floor = median_us(lambda: numpy_step(own, x, y, 0.01), repeat, number)
     model, opt = tl_setup(weights, dtype)
-    ours = median_us(lambda: tl_step(model, opt, x, y), repeat, number)
-    line = f"{name:<28} numpy {floor:9.1f} µs   tinygrad_lite {ours:9.1f} µs (×{ours / floor:.2f})"
+    steps = {"numpy": lambda: numpy_step(own, x, y, 0.01), "tinygrad_lite": lambda: tl_step(model, opt, x, y)}
+    us = {who: t * 1e6 for who, t in medians_in_turns(steps, repeat, number).items()}
     if torch is not None:
+        # Timed in a block of its own: PyTorch's idle threads spin for a while after each
+        # call and would slow whatever ran next in turns with it.
         torch.set_num_threads(2)
         tm, to = torch_setup(weights, dtype)
         tx, ty = torch.from_numpy(x), torch.from_numpy(y)
-        theirs = median_us(lambda: torch_step(tm, to, tx, ty), repeat, number)
-        line += f"   torch {theirs:9.1f} µs (×{theirs / floor:.2f})"
-    print(line)
+        us["torch"] = median_time(lambda: [torch_step(tm, to, tx, ty) for _ in range(number)], repeat) * 1e6 / number
+    floor = us.pop("numpy")
+    print(f"{name:<28} numpy {floor:9.1f} µs" + "".join(
+        f"   {who} {t:9.1f} µs (×{t / floor:.2f})" for who, t in us.items()))
 
 
 def per_op_overhead(number: int = 20000) -> None:

@@ -249,10 +249,10 @@ class Value:
         return _binary(ops.DIV, other, self)
 
     def __matmul__(self, other: Any) -> "Value":
-        return _binary(ops.MatMul(), self, other)
+        return _binary(ops.MATMUL, self, other)
 
     def __rmatmul__(self, other: Any) -> "Value":
-        return _binary(ops.MatMul(), other, self)
+        return _binary(ops.MATMUL, other, self)
 
     def __pow__(self, exponent: Any) -> "Value":
         if isinstance(exponent, numbers.Real) and not isinstance(exponent, np.ndarray):

@@ -60,6 +60,9 @@ class MatMul(VjpOp):
         return ga, gb
 
 
+MATMUL = MatMul()  # stateless: one shared instance
+
+
 def _axes(op: str, axis: Any, shape: tuple[int, ...]) -> tuple[int, ...]:
     """Normalise ``axis`` (None, int or tuple) to sorted non-negative axes, or say what is wrong."""
     nd = len(shape)
