@@ -24,17 +24,15 @@ def topo_order(root: Value) -> list[Value]:
     created after its parents; the walk itself is a plain stack, so a chain of
     a million nodes needs no recursion.
     """
-    seen: set[Value] = set()
-    nodes: list[Value] = []
-    stack = [root]
-    pop, push, add, keep = stack.pop, stack.extend, seen.add, nodes.append
+    if not root.requires_grad:
+        return []
+    seen, nodes, stack = {root}, [root], [root]
     while stack:
-        n = pop()
-        if not n.requires_grad or n in seen:
-            continue
-        add(n)
-        keep(n)
-        push(n._prev)
+        for p in stack.pop()._prev:
+            if p.requires_grad and p not in seen:
+                seen.add(p)
+                nodes.append(p)
+                stack.append(p)
     nodes.sort(key=_creation)
     return nodes
 
