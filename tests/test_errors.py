@@ -104,3 +104,19 @@ def test_root_nan_warns_with_the_first_op():
     b = Value(np.inf, label="b")
     with pytest.warns(tl.NonFiniteWarning, match="the input b is already NaN/Inf"):
         (b - b).backward()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_huge_but_finite_gradients_do_not_warn(dtype):
+    """The quick NaN test (a sum of squares) overflows here; the exact test must then clear it."""
+    big = np.sqrt(np.finfo(dtype).max)  # twelve squares of it overflow to inf
+    w = Value(np.ones((3, 4), dtype=dtype), label="w")
+    (w * Value(np.full((3, 4), big, dtype=dtype))).sum().backward()  # ∂/∂w = big; a warning would fail
+    assert np.all(w.grad == big) and w.grad.dtype == dtype
+    assert not np.isfinite(np.vdot(w.grad, w.grad))  # so the exact test did run
+
+
+def test_gradient_overflowing_to_inf_still_warns():
+    x = Value(np.array([1e-300, 1e-300]), label="x")
+    with pytest.warns(tl.NonFiniteWarning, match="gradient for x"), np.errstate(over="ignore"):
+        (x * 1e300 * 1e300).sum().backward()  # forward ≤ 1e300, but ∂/∂x = 1e600 = inf
