@@ -162,5 +162,6 @@ def main() -> None:
         print(f"    {name:<14} {mop * 1e9:8.0f} ns/op   {mob * 1e6:8.2f} µs/op+backward"
               f"   its time / ours ×{mop / op:.2f} (op), ×{mob / ob:.2f} (op+backward)")
 
+
 if __name__ == "__main__":
     main()
