@@ -54,12 +54,17 @@ def test_step_spells_out_sums_over_children():
     assert lines[-1].endswith("(a.grad = −1 (from d) + 3 (from c) = 2)")
 
 
+def explained_seed(z, loss):
+    """The seed graph for ``loss``, back-propagated, with the explanation of ∂L/∂z0."""
+    zs, probs, L = seed_graph(z, loss)
+    L.backward()
+    return zs, probs, L, tl.explain(L, zs[0])
+
+
 @settings(max_examples=10)
 @given(z=logits)
 def test_explain_cross_entropy_target_and_other_logits(z):
-    zs, probs, L = seed_graph(z, "ce")
-    L.backward()
-    e = tl.explain(L, zs[0])
+    zs, probs, L, e = explained_seed(z, "ce")
     assert len(e.paths) == 1
     assert sympy.simplify(e.paths[0].simplified - (sym("ŷ0") - 1)) == 0
     assert sym("ŷ0") in e.paths[0].cancelled
@@ -72,9 +77,7 @@ def test_explain_cross_entropy_target_and_other_logits(z):
 @settings(max_examples=10)
 @given(z=logits)
 def test_explain_mse_direct_path_keeps_the_softmax_factor(z):
-    zs, probs, L = seed_graph(z, "mse")
-    L.backward()
-    e = tl.explain(L, zs[0])
+    zs, probs, L, e = explained_seed(z, "mse")
     assert len(e.paths) == len(z)
     direct = next(p for p in e.paths if p.nodes[1] is probs[0])
     y = sym("ŷ0")
