@@ -24,6 +24,7 @@ def is_parameter(v: Value) -> bool:
 
 def _param(data: Any, label: str) -> Value:
     v = Value(data, label=label)
+    v.role = "parameter"
     _parameters.add(v)
     return v
 

@@ -142,7 +142,7 @@ class Value:
     """
 
     __slots__ = ("data", "_grad", "_prev", "_op", "_saved", "label", "requires_grad", "_id",
-                 "_trace", "__weakref__")
+                 "_trace", "_role", "__weakref__")
     # Make NumPy hand `array * value` to Value.__rmul__ instead of looping over the array.
     __array_ufunc__ = None
 
@@ -194,6 +194,18 @@ class Value:
     @property
     def parents(self) -> tuple["Value", ...]:
         return self._prev
+
+    @property
+    def role(self) -> str:
+        """What a leaf is for: ``"parameter"`` for a layer's weights (set by ``nn``), else ``""``."""
+        try:
+            return self._role
+        except AttributeError:  # set only where needed, so making a Value costs nothing more
+            return ""
+
+    @role.setter
+    def role(self, value: str) -> None:
+        self._role = str(value)
 
     @property
     def is_leaf(self) -> bool:
@@ -365,6 +377,12 @@ class Value:
         from .steps import backprop_steps
 
         return backprop_steps(self)
+
+    def stepper(self, **options: Any) -> Any:
+        """An inline stepper through backprop of this Value (see ``viz.stepper``)."""
+        from . import viz
+
+        return viz.stepper(self, **options)
 
 
 # Imported last: autograd works on Values, and Value.backward delegates to it.

@@ -2,17 +2,23 @@
 
 ``draw_graph`` builds a ``graphviz.Digraph`` (DOT source; no ``dot`` program
 needed); ``render`` and ``render_comparison`` write SVG/PNG/PDF with ``dot``;
-``backprop_html`` writes a self-contained page that steps through backprop.
+``stepper`` steps through backprop inline in a notebook or as a saved page
+(``backprop_html``).  Every drawing reads one ``GraphView`` of the graph and
+shows each ``.grad`` as it is: looking never changes a gradient.
 """
 
 from __future__ import annotations
 
+import hashlib
 import html
+import itertools
 import json
+import re
 import shutil
 import subprocess
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable, Mapping
 
 import graphviz
 import numpy as np
@@ -20,9 +26,8 @@ import numpy as np
 from .autograd import local
 from .explanation import Explanation
 from .explanation import explain as explain_paths
-from .naming import fmt, formula, graph_nodes, node_names
-from .nn import is_parameter
-from .steps import backprop_steps
+from .naming import fmt, formula
+from .steps import GraphView, Step
 from .value import Value
 
 # Fill colour by role: what a node is for, at a glance (red wins: something is NaN/Inf).
@@ -33,6 +38,7 @@ INSTALL_HINT = (
     "Graphviz's `dot` program was not found. Install it (Debian/Ubuntu: sudo apt-get install graphviz; "
     "macOS: brew install graphviz; conda: conda install -c conda-forge graphviz)"
 )
+NOT_YET = "grad not computed yet"
 
 
 class GraphTooLargeError(ValueError):
@@ -44,6 +50,59 @@ def escape(text: str) -> str:
     return str(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "")
 
 
+# ---------------------------------------------------------------- options
+
+@dataclass
+class _Options:
+    """How to draw: what to show, and the Graphviz attributes for slides."""
+
+    show_grad: bool = True
+    show_local: bool = True
+    highlight: set[Value] = field(default_factory=set)
+    rankdir: str = "LR"
+    max_nodes: int = 1000
+    fontsize: float = 11
+    graph_attr: dict[str, str] = field(default_factory=dict)
+    node_attr: dict[str, str] = field(default_factory=dict)
+    edge_attr: dict[str, str] = field(default_factory=dict)
+
+    def size(self, ratio: float) -> str:
+        """A font size relative to node text (11 by default): edge labels 9/11 of it, titles larger."""
+        return f"{self.fontsize * ratio:.3g}"
+
+
+def _options(who: str, allowed: Iterable[str] | None = None, **given: Any) -> _Options:
+    names = set(_Options.__dataclass_fields__) if allowed is None else set(allowed)
+    unknown = sorted(set(given) - names)
+    if unknown:
+        raise TypeError(f"{who}: unknown option(s) {', '.join(unknown)}; the options are {', '.join(sorted(names))}")
+    opts = _Options(**{k: v for k, v in given.items() if k != "highlight"})
+    h = given.get("highlight")
+    opts.highlight = set() if h is None else {h} if isinstance(h, Value) else set(h)
+    if opts.rankdir not in ("LR", "RL", "TB", "BT"):
+        raise ValueError(f"{who}: rankdir={opts.rankdir!r} is not one of 'LR', 'RL', 'TB', 'BT'")
+    if not isinstance(opts.fontsize, (int, float)) or not opts.fontsize > 0:
+        raise ValueError(f"{who}: fontsize must be a positive number of points, got {opts.fontsize!r}")
+    for name in ("graph_attr", "node_attr", "edge_attr"):
+        attrs = getattr(opts, name) or {}
+        if not isinstance(attrs, Mapping):
+            raise TypeError(f"{who}: {name} must be a dict of Graphviz attributes, e.g. {{'bgcolor': 'white'}}; "
+                            f"got {type(attrs).__name__}")
+        setattr(opts, name, {str(k): str(v) for k, v in attrs.items()})
+    return opts
+
+
+def _new_digraph(opts: _Options) -> graphviz.Digraph:
+    g = graphviz.Digraph(format="svg")
+    g.attr(rankdir=opts.rankdir, fontname="Helvetica", fontsize=opts.size(12 / 11), **opts.graph_attr)
+    g.attr("node", shape="box", style="rounded,filled", fontname="Helvetica", fontsize=opts.size(1),
+           **opts.node_attr)
+    g.attr("edge", fontname="Helvetica", fontsize=opts.size(9 / 11), **opts.edge_attr)
+    return g
+
+
+# ---------------------------------------------------------------- one graph
+
 def _role(n: Value, root: Value) -> str:
     if not np.all(np.isfinite(n.data)) or (n._grad is not None and not np.all(np.isfinite(n._grad))):
         return "nan"
@@ -52,15 +111,46 @@ def _role(n: Value, root: Value) -> str:
     if not n._prev:
         if not n.requires_grad:
             return "constant"
-        return "parameter" if is_parameter(n) else "input"
+        return "parameter" if n.role == "parameter" else "input"
     return "op"
 
 
-def _node_text(n: Value, name: str, show_grad: bool) -> str:
+def _side_grads(view: GraphView) -> dict[Value, Any]:
+    """One backward pass from zero, or nothing when the root's gradient is not implied (a tensor root)."""
+    try:
+        return view.grads
+    except ValueError:
+        return {}
+
+
+def _passes(grad: Any, one: Any) -> int | None:
+    """How many whole passes ``grad`` holds when it is a multiple ≥ 2 of one pass ``one``, else None."""
+    g, o = np.asarray(grad, dtype=float), np.asarray(one, dtype=float)
+    if g.shape != o.shape or not np.all(np.isfinite(g)) or not np.any(o):
+        return None
+    k = float(np.sum(g * o) / np.sum(o * o))
+    n = round(k)
+    return n if n >= 2 and abs(k - n) < 1e-6 and np.allclose(g, n * o, rtol=1e-9, atol=1e-12) else None
+
+
+def _grad_line(n: Value, one: Any, root_name: str) -> str:
+    """``.grad`` as it really is; where it is not one pass of this graph, what one pass gives, next to it."""
+    if n._grad is None:
+        return NOT_YET
+    text = f"grad {fmt(n._grad)}"
+    if one is None or np.allclose(n._grad, one, rtol=1e-12, atol=0.0, equal_nan=True):
+        return text
+    k = _passes(n._grad, one)
+    if k is not None:
+        return f"{text} = {k} passes; this pass {fmt(one)}"
+    return f"{text}; one pass from {root_name}: {fmt(one)}"
+
+
+def _node_text(n: Value, name: str, grad_line: str | None) -> str:
     head = f"{name}" + (f"  [{n.op}]" if n._prev else "")
     lines = [head, f"data {fmt(n.data)}"]
-    if show_grad and n.requires_grad:
-        lines.append("grad not computed yet" if n._grad is None else f"grad {fmt(n._grad)}")
+    if grad_line is not None:
+        lines.append(grad_line)
     return "\n".join(lines)
 
 
@@ -74,22 +164,43 @@ def _edge_text(child: Value, i: int, names: dict[Value, str]) -> str:
     return text if text == shown else f"{text} = {shown}"
 
 
-def _add_graph(
-    g: graphviz.Digraph, root: Value, prefix: str, *, show_grad: bool, show_local: bool,
-    highlight: set[Value], explanation: Explanation | None, max_nodes: int,
-) -> dict[Value, str]:
-    """Add root's graph to ``g`` with node ids ``prefix + index``; returns node → id."""
-    nodes = graph_nodes(root)
-    if len(nodes) > max_nodes:
+def _check_size(view: GraphView, max_nodes: int, who: str) -> None:
+    if len(view.nodes) > max_nodes:
         raise GraphTooLargeError(
-            f"draw_graph: the graph has {len(nodes)} nodes, more than max_nodes={max_nodes}. "
+            f"{who}: the graph has {len(view.nodes)} nodes, more than max_nodes={max_nodes}. "
             "Draw a part of it (pass an intermediate Value as the root), or raise max_nodes= if you "
             "really want all of it."
         )
-    names = explanation.names if explanation is not None else node_names(nodes)
-    ids = {n: f"{prefix}n{k}" for k, n in enumerate(nodes)}
+
+
+def _add_edge(g: graphviz.Digraph, tail: str, head: str, eid: str, label: str, opts: _Options,
+              attrs: dict[str, str], font: dict[str, str]) -> None:
+    """An edge whose label is a small box *on* the edge (tail → label → head).
+
+    Graphviz places a plain edge label near, not on, its edge, and in dense graphs
+    next to other edges' curves; as a node of its own the label is threaded onto
+    its edge, and dot routes every other edge around it.
+    """
+    if not label:
+        g.edge(tail, head, id=eid, **attrs)
+        return
+    lid = f"{eid}_l"
+    font_keys = {k: v for k, v in opts.edge_attr.items() if k.startswith("font")}
+    g.node(lid, escape(label), id=lid, shape="box", style="filled", fillcolor="white", color="none",
+           margin="0.04,0.02", width="0", height="0", fontsize=opts.size(9 / 11), **{**font_keys, **font})
+    g.edge(tail, lid, id=f"{eid}_a", arrowhead="none", **attrs)
+    g.edge(lid, head, id=f"{eid}_b", **attrs)
+
+
+def _add_graph(g: graphviz.Digraph, view: GraphView, prefix: str, opts: _Options,
+               explanation: Explanation | None, grad_text: Callable[[Value], str | None], who: str) -> dict[Value, str]:
+    """Add the view's graph to ``g`` with node ids ``prefix + n<index>``; returns node → id."""
+    _check_size(view, opts.max_nodes, who)
+    names = view.names
+    ids = {n: f"{prefix}n{k}" for k, n in enumerate(view.nodes)}
     on_path: set[tuple[Value, Value, int]] = set()
     notes: dict[tuple[Value, Value, int], str] = {}
+    highlight = opts.highlight
     if explanation is not None:
         for path in explanation.paths:
             idx = [(e.parent, e.child, e.child._prev.index(e.parent)) for e in path.edges]
@@ -99,59 +210,30 @@ def _add_graph(
                 notes[idx[c.numerator]] = text
                 notes[idx[c.denominator]] = text
         highlight = highlight | {n for p in explanation.paths for n in p.nodes}
-    for n in nodes:
-        role = _role(n, root)
-        attrs = {"fillcolor": COLORS[role], "id": ids[n]}
+    for n in view.nodes:
+        attrs = {"fillcolor": COLORS[_role(n, view.root)], "id": ids[n]}
         if n in highlight:
             attrs.update(color=HIGHLIGHT, penwidth="2.5")
-        g.node(ids[n], escape(_node_text(n, names[n], show_grad)), **attrs)
-    for child in nodes:
+        g.node(ids[n], escape(_node_text(n, names[n], grad_text(n) if n.requires_grad else None)), **attrs)
+    for child in view.nodes:
         for i, p in enumerate(child._prev):
-            attrs = {"id": f"{ids[p]}_{ids[child]}_{i}"}
-            label = _edge_text(child, i, names) if show_local else ""
             key = (p, child, i)
+            label = _edge_text(child, i, names) if opts.show_local else ""
+            font: dict[str, str] = {}
             if key in notes:
                 label += f"\n{notes[key]}"
-                attrs.update(fontcolor=HIGHLIGHT)
-            if key in on_path:
-                attrs.update(color=HIGHLIGHT, penwidth="2.5")
-            g.edge(ids[p], ids[child], escape(label), **attrs)
+                font["fontcolor"] = HIGHLIGHT
+            attrs = {"color": HIGHLIGHT, "penwidth": "2.5"} if key in on_path else {}
+            _add_edge(g, ids[p], ids[child], f"{ids[p]}_{ids[child]}_{i}", label, opts, attrs, font)
     return ids
 
 
-def _new_digraph(rankdir: str) -> graphviz.Digraph:
-    if rankdir not in ("LR", "RL", "TB", "BT"):
-        raise ValueError(f"draw_graph: rankdir={rankdir!r} is not one of 'LR', 'RL', 'TB', 'BT'")
-    g = graphviz.Digraph(format="svg")
-    g.attr(rankdir=rankdir, fontname="Helvetica")
-    g.attr("node", shape="box", style="rounded,filled", fontname="Helvetica", fontsize="11")
-    g.attr("edge", fontname="Helvetica", fontsize="9")
-    return g
-
-
-def _highlights(highlight: Value | Iterable[Value] | None) -> set[Value]:
-    if highlight is None:
-        return set()
-    return {highlight} if isinstance(highlight, Value) else set(highlight)
-
-
-def draw_graph(
-    root: Value, *, show_grad: bool = True, show_local: bool = True,
-    highlight: Value | Iterable[Value] | None = None, explain: Value | None = None,
-    rankdir: str = "LR", max_nodes: int = 1000,
-) -> graphviz.Digraph:
-    """The graph of ``root`` as a ``graphviz.Digraph``.
-
-    ``explain=wrt`` colours every path from ``wrt`` to ``root`` and marks the
-    edges where a factor cancels, with the simplified product.
-    """
-    g = _new_digraph(rankdir)
-    explanation = explain_paths(root, explain) if explain is not None else None
-    if explanation is not None:
-        g.attr(label=escape(_title(explanation)), labelloc="t", fontsize="12")
-    _add_graph(g, root, "", show_grad=show_grad, show_local=show_local,
-               highlight=_highlights(highlight), explanation=explanation, max_nodes=max_nodes)
-    return g
+def _drawn_grads(view: GraphView, show_grad: bool) -> Callable[[Value], str | None]:
+    if not show_grad:
+        return lambda n: None
+    one = _side_grads(view)
+    root_name = view.names[view.root]
+    return lambda n: _grad_line(n, one.get(n), root_name)
 
 
 def _title(e: Explanation) -> str:
@@ -159,6 +241,38 @@ def _title(e: Explanation) -> str:
     expr = str(e.total_expression).replace("**2", "²").replace("*", "·")
     return f"∂{r}/∂{w} = {expr} = {fmt(e.total)}"
 
+
+def _explain_for(explain: Value | Mapping[str, Value] | None, title: str | None) -> Value | None:
+    return explain.get(title) if isinstance(explain, Mapping) else explain
+
+
+def draw_graph(
+    root: Value, *, show_grad: bool = True, show_local: bool = True,
+    highlight: Value | Iterable[Value] | None = None, explain: Value | None = None,
+    rankdir: str = "LR", max_nodes: int = 1000, fontsize: float = 11,
+    graph_attr: Mapping[str, Any] | None = None, node_attr: Mapping[str, Any] | None = None,
+    edge_attr: Mapping[str, Any] | None = None,
+) -> graphviz.Digraph:
+    """The graph of ``root`` as a ``graphviz.Digraph``.
+
+    ``explain=wrt`` colours every path from ``wrt`` to ``root`` and marks the
+    edges where a factor cancels, with the simplified product.  ``fontsize``
+    scales all text; ``graph_attr``/``node_attr``/``edge_attr`` go to Graphviz.
+    """
+    opts = _options("draw_graph", show_grad=show_grad, show_local=show_local, highlight=highlight,
+                    rankdir=rankdir, max_nodes=max_nodes, fontsize=fontsize, graph_attr=graph_attr,
+                    node_attr=node_attr, edge_attr=edge_attr)
+    view = GraphView(root)
+    _check_size(view, max_nodes, "draw_graph")
+    g = _new_digraph(opts)
+    explanation = explain_paths(root, explain) if explain is not None else None
+    if explanation is not None:
+        g.attr(label=escape(_title(explanation)), labelloc="t")
+    _add_graph(g, view, "", opts, explanation, _drawn_grads(view, show_grad), "draw_graph")
+    return g
+
+
+# ---------------------------------------------------------------- dot
 
 def _run_dot(g: graphviz.Digraph, format: str, keep: Path | None = None) -> bytes:
     """Lay the graph out with Graphviz's ``dot``; if that cannot happen, say how to fix it.
@@ -192,82 +306,79 @@ def render(root: Value, path: str | Path, format: str = "svg", **options: Any) -
     return _write(draw_graph(root, **options), path, format)
 
 
-def render_comparison(roots: dict[str, Value], path: str | Path, format: str = "svg", *,
-                      explain: Value | dict[str, Value] | None = None, rankdir: str = "LR",
-                      **options: Any) -> Path:
-    """Several graphs side by side in one picture, e.g. ``{"cross-entropy": L, "MSE": M}``.
-
-    ``explain`` is one Value for all graphs, or a dict giving each title its own.
-    """
-    g = _new_digraph(rankdir)
-    max_nodes = options.pop("max_nodes", 1000)
-    highlight = _highlights(options.pop("highlight", None))
-    show_grad, show_local = options.pop("show_grad", True), options.pop("show_local", True)
-    if options:
-        raise TypeError(f"render_comparison: unknown option(s) {', '.join(sorted(options))}")
-    for k, (title, root) in enumerate(roots.items()):
-        wrt = explain.get(title) if isinstance(explain, dict) else explain
-        e = explain_paths(root, wrt) if wrt is not None else None
-        with g.subgraph(name=f"cluster_{k}") as sub:
-            label = title if e is None else f"{title}\n{_title(e)}"
-            sub.attr(label=escape(label), style="rounded", color="#9ca3af", fontsize="13")
-            _add_graph(sub, root, f"g{k}", show_grad=show_grad, show_local=show_local,
-                       highlight=highlight, explanation=e, max_nodes=max_nodes)
-    return _write(g, path, format)
-
-
 def to_svg(root: Value, **options: Any) -> str:
     """The SVG text of ``root``'s graph (needs ``dot``)."""
     return _run_dot(draw_graph(root, **options), "svg").decode("utf-8")
 
 
-def backprop_html(root: Value, path: str | Path, grad: Any = None) -> Path:
-    """One offline HTML file with a frame per backward step (prev/next/play, ← →).
+# ---------------------------------------------------------------- several graphs
 
-    The graph is laid out once, before the pass, so nodes never move; frames
-    change only highlighting and gradient text.  Writing it performs the
-    backward pass (leaf grads accumulate, exactly as with ``backward()``).
+def comparison_graph(roots: Mapping[str, Value], *, explain: Value | Mapping[str, Value] | None = None,
+                     **options: Any) -> graphviz.Digraph:
+    """Several graphs in one ``Digraph``, one framed panel per title, in the dict's order along the flow.
+
+    Panel k+1 is tied to panel k by invisible edges from k's root to k+1's
+    leaves, so dot must rank all of it after all of panel k: left to right for
+    ``rankdir="LR"`` (and ``"RL"``, tied the other way), top to bottom for TB/BT.
     """
-    if shutil.which("dot") is None:  # fail before touching any gradient
-        raise RuntimeError(INSTALL_HINT)
-    nodes = graph_nodes(root)
-    names = node_names(nodes)
-    for n in nodes:  # the first frame: interior gradients not computed yet
-        if n._prev:
-            n._grad = None
-    g = _new_digraph("LR")
-    ids = _add_graph(g, root, "", show_grad=True, show_local=True, highlight=set(), explanation=None,
-                     max_nodes=1000)
-    svg = _run_dot(g, "svg").decode("utf-8")
-    svg = svg[svg.index("<svg"):]
-
-    def grads() -> dict[str, str]:
-        return {ids[n]: "grad not computed yet" if n._grad is None else f"grad {fmt(n._grad)}"
-                for n in nodes if n.requires_grad}
-
-    frames = [{"text": "Before backward: no gradient is known yet. Press → to start.",
-               "node": None, "edges": [], "grads": grads()}]
-    steps = backprop_steps(root, grad)
-    for k, step in enumerate(steps):
-        if k == 0:  # the seed is in place once the generator has started
-            frames.append({"text": f"[0] seed: ∂{names[root]}/∂{names[root]} = {fmt(root._grad)}",
-                           "node": ids[root], "edges": [], "grads": grads()})
-        frames.append({
-            "text": str(step),
-            "node": ids[step.node],
-            "edges": [f"{ids[e.parent]}_{ids[step.node]}_{i}" for i, e in _edge_indices(step)],
-            "grads": grads(),
-        })
-    page = (_HTML.replace("__TITLE__", html.escape(f"Backprop through {names[root]}"))
-            .replace("__FRAMES__", json.dumps(frames, ensure_ascii=False).replace("</", "<\\/"))
-            .replace("__SVG__", svg))
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(page, encoding="utf-8")
-    return path
+    opts = _options("render_comparison", **options)
+    if not roots:
+        raise ValueError("render_comparison: roots is empty; pass a dict such as {'CE': L1, 'MSE': L2}")
+    g = _new_digraph(opts)
+    panels = []
+    for k, (title, root) in enumerate(roots.items()):
+        view = GraphView(root)
+        wrt = _explain_for(explain, title)
+        e = explain_paths(root, wrt) if wrt is not None else None
+        with g.subgraph(name=f"cluster_{k}") as sub:
+            label = title if e is None else f"{title}\n{_title(e)}"
+            sub.attr(label=escape(label), style="rounded", color="#9ca3af", fontsize=opts.size(13 / 11))
+            ids = _add_graph(sub, view, f"g{k}", opts, e, _drawn_grads(view, opts.show_grad), "render_comparison")
+        panels.append((view, ids))
+    if opts.rankdir in ("RL", "BT"):
+        panels.reverse()
+    for (va, ia), (vb, ib) in zip(panels, panels[1:]):
+        for n in vb.nodes:
+            if not n._prev:
+                g.edge(ia[va.root], ib[n], style="invis")
+    return g
 
 
-def _edge_indices(step: Any) -> list[tuple[int, Any]]:
+def render_comparison(roots: Mapping[str, Value], path: str | Path, format: str = "svg", *,
+                      explain: Value | Mapping[str, Value] | None = None, **options: Any) -> Path:
+    """Several graphs side by side in one picture, e.g. ``{"cross-entropy": L, "MSE": M}``, left to right.
+
+    ``explain`` is one Value for all graphs, or a dict giving each title its own;
+    options as ``draw_graph``.
+    """
+    return _write(comparison_graph(roots, explain=explain, **options), path, format)
+
+
+# ---------------------------------------------------------------- the stepper
+
+_instances = itertools.count()
+
+
+def _svg_body(svg: bytes, prefix: str) -> str:
+    """dot's SVG without the XML prolog, its one fixed id made unique, scaled to fit its box."""
+    text = svg.decode("utf-8")
+    text = text[text.index("<svg"):]
+    text = text.replace('id="graph0"', f'id="{prefix}graph"', 1)
+    text = re.sub(r"<title>.*?</title>\n?", "", text)  # dot's ids as tooltips: noise over the boxes
+    return re.sub(r"<!--.*?-->\n?", "", text, flags=re.S)
+
+
+def _width(svg: str) -> float:
+    """The drawing's width in points, so wider panels get more room."""
+    m = re.search(r'<svg width="([0-9.]+)pt"', svg)
+    return float(m.group(1)) if m else 100.0
+
+
+def _prefix_ids(svg: str, prefix: str) -> str:
+    return svg.replace(' id="', f' id="{prefix}')
+
+
+def _edge_indices(step: Step) -> list[tuple[int, Any]]:
     """(parent position, edge) for each edge of a step, counting repeated parents apart."""
     out, used = [], set()
     for e in step.parents:
@@ -277,58 +388,230 @@ def _edge_indices(step: Any) -> list[tuple[int, Any]]:
     return out
 
 
-_HTML = """<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>__TITLE__</title>
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'">
-<style>
-body { font-family: Helvetica, Arial, sans-serif; margin: 1em; }
-#graph svg { max-width: 100%; height: auto; }
-#controls button { font-size: 1em; margin-right: .4em; }
-#step { font-family: monospace; white-space: pre-wrap; margin-top: .8em; padding: .5em; background: #f3f4f6; }
-.current polygon, .current path { stroke: #dc2626; stroke-width: 3px; }
-.active path { stroke: #dc2626; stroke-width: 3px; }
-.active polygon { stroke: #dc2626; fill: #dc2626; }
-</style></head><body>
-<h2>__TITLE__</h2>
-<div id="controls">
-<button id="reset">reset</button><button id="prev">◀ prev</button>
-<button id="play">▶ play</button><button id="next">next ▶</button>
-<span id="counter"></span></div>
-<div id="graph">__SVG__</div>
-<div id="step"></div>
-<script>
-const frames = __FRAMES__;
-let k = 0, timer = null;
-function gradText(id) {
-  const g = document.getElementById(id);
-  if (!g) return null;
-  const texts = g.querySelectorAll("text");
-  for (const t of texts) if (t.textContent.startsWith("grad")) return t;
-  return null;
-}
-function show(i) {
-  k = Math.max(0, Math.min(frames.length - 1, i));
-  const f = frames[k];
-  document.querySelectorAll(".current, .active").forEach(e => e.classList.remove("current", "active"));
-  if (f.node) document.getElementById(f.node).classList.add("current");
-  for (const e of f.edges) { const el = document.getElementById(e); if (el) el.classList.add("active"); }
-  for (const [id, text] of Object.entries(f.grads)) { const t = gradText(id); if (t) t.textContent = text; }
-  document.getElementById("step").textContent = f.text;
-  document.getElementById("counter").textContent = `step ${k} of ${frames.length - 1}`;
-}
-function play() {
-  if (timer) { clearInterval(timer); timer = null; document.getElementById("play").textContent = "▶ play"; return; }
-  document.getElementById("play").textContent = "⏸ pause";
-  timer = setInterval(() => { if (k >= frames.length - 1) play(); else show(k + 1); }, 1200);
-}
-document.getElementById("next").onclick = () => show(k + 1);
-document.getElementById("prev").onclick = () => show(k - 1);
-document.getElementById("reset").onclick = () => show(0);
-document.getElementById("play").onclick = play;
-document.addEventListener("keydown", e => {
-  if (e.key === "ArrowRight") show(k + 1);
-  if (e.key === "ArrowLeft") show(k - 1);
-});
-show(0);
-</script></body></html>
+def _no_graph(view: GraphView, who: str) -> ValueError:
+    name = view.names[view.root]
+    if not view.root._prev:
+        why = (f"{name} is a leaf: nothing was computed from other Values to make it (a Value built under "
+               "no_grad(), or with detach(), is a leaf too)")
+    else:
+        why = f"{name} does not require grad: it was computed only from constants"
+    return ValueError(f"{who}: {why}, so backward has no steps to show. "
+                      "Step through a Value computed from Values that require grad, such as a loss.")
+
+
+@dataclass
+class _Panel:
+    title: str
+    subtitle: str
+    svg: str
+    frames: list[dict[str, Any]]
+    initial: dict[str, str]
+    root_name: str
+
+
+def _panel(title: str, root: Value, wrt: Value | None, grad: Any, opts: _Options, prefix: str, who: str) -> _Panel:
+    view = GraphView(root, grad)
+    _check_size(view, opts.max_nodes, who)
+    if not view.has_steps:
+        raise _no_graph(view, who)
+    steps, grads = view.trace, view.grads
+    e = explain_paths(root, wrt) if wrt is not None else None
+
+    def widest(n: Value) -> str:  # lay each box out wide enough for every text it will show
+        return max(NOT_YET, f"grad {fmt(grads[n])}" if n in grads else "", key=len)
+
+    g = _new_digraph(opts)
+    ids = _add_graph(g, view, prefix, opts, e, widest, who)
+    svg = _svg_body(_run_dot(g, "svg"), prefix)
+    r = view.names[root]
+    seed = view.seed()
+    frames = [{"text": f"[0] seed: ∂{r}/∂{r} = {fmt(seed)}", "node": ids[root], "edges": [],
+               "grads": {ids[root]: f"grad {fmt(seed)}"}}]
+    for step in steps:
+        frames.append({
+            "text": str(step),
+            "node": ids[step.node],
+            "edges": [f"{ids[e.parent]}_{ids[step.node]}_{i}" for i, e in _edge_indices(step)],
+            "grads": {ids[e.parent]: f"grad {fmt(e.grad)}" for e in step.parents},
+        })
+    initial = {ids[n]: NOT_YET for n in view.nodes if n.requires_grad}
+    return _Panel(title, _title(e) if e is not None else "", svg, frames, initial, r)
+
+
+class Stepper:
+    """Backprop one step per frame, over the graph laid out once: shows inline in Jupyter, or ``.save(path)``.
+
+    Frame k shows exactly the gradients known after step k (frame 0: the seed,
+    the root's alone), computed on the side: no ``.grad`` changes.  Controls:
+    reset, prev, play, next; ← and → step the stepper that has keyboard focus
+    (click it or Tab to it), else the one under the mouse pointer, else, when
+    nothing on the page has focus and it is the page's only stepper, that one.
+    """
+
+    def __init__(self, panels: list[_Panel], title: str) -> None:
+        self.panels = panels
+        self.title = title
+        self._n = next(_instances)
+
+    @property
+    def steps(self) -> int:
+        """The number of backward steps (the last frame's number)."""
+        return max(len(p.frames) for p in self.panels) - 1
+
+    def _uid(self) -> str:
+        digest = hashlib.sha1("".join(p.svg for p in self.panels).encode("utf-8")).hexdigest()[:8]
+        return f"tls-{digest}-{self._n}"
+
+    def _repr_html_(self) -> str:
+        return self._fragment()
+
+    def _fragment(self) -> str:
+        uid = self._uid()
+        data = [{"frames": p.frames, "initial": p.initial} for p in self.panels]
+        panels = "".join(
+            f'<div class="tl-panel" style="flex: {_width(p.svg):.0f} 1 0"><div class="tl-ptitle">{html.escape(p.title)}</div>'
+            + (f'<div class="tl-sub">{html.escape(p.subtitle)}</div>' if p.subtitle else "")
+            + f'<div class="tl-svg">{_prefix_ids(p.svg, uid + "-")}</div>'
+            + '<div class="tl-step"></div></div>'
+            for p in self.panels
+        )
+        script = (_JS.replace("__UID__", json.dumps(uid))
+                  .replace("__DATA__", json.dumps(data, ensure_ascii=False).replace("</", "<\\/"))
+                  .replace("__PREFIX__", json.dumps(f"{uid}-")))
+        return (f'<div class="tl-stepper" id="{uid}" tabindex="0">'
+                f"<style>{_CSS.replace('#ROOT', '#' + uid)}</style>"
+                f'<div class="tl-title">{html.escape(self.title)}</div>'
+                '<div class="tl-note">one backward pass computed on the side: no .grad is changed</div>'
+                '<div class="tl-controls"><button data-act="reset">reset</button>'
+                '<button data-act="prev">◀ prev</button><button data-act="play">▶ play</button>'
+                '<button data-act="next">next ▶</button> <span class="tl-counter"></span></div>'
+                f'<div class="tl-panels">{panels}</div>'
+                f"<script>{script}</script></div>")
+
+    def html(self) -> str:
+        """A whole offline page holding this stepper."""
+        return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+                f"<title>{html.escape(self.title)}</title>"
+                "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+                "style-src 'unsafe-inline'; script-src 'unsafe-inline'\">"
+                "<style>body { margin: 1em; }</style></head><body>\n"
+                f"{self._fragment()}\n</body></html>\n")
+
+    def save(self, path: str | Path) -> Path:
+        """Write the stepper as one self-contained HTML file (no network, no external files)."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(self.html(), encoding="utf-8")
+        return path
+
+
+def stepper(root: Value | Mapping[str, Value], explain: Value | Mapping[str, Value] | None = None, *,
+            grad: Any = None, **options: Any) -> Stepper:
+    """A stepper through backprop of ``root``, or of several graphs side by side (``{"CE": L1, "MSE": L2}``).
+
+    All panels share one set of controls: step k of each at once.  ``explain``
+    (a Value, or a dict per title) marks the paths and what cancels on every
+    frame.  Options as ``draw_graph`` except ``show_grad``.
+    """
+    opts = _options("stepper", set(_Options.__dataclass_fields__) - {"show_grad"}, **options)
+    if shutil.which("dot") is None:
+        raise RuntimeError(f"{INSTALL_HINT}.")
+    roots = dict(root) if isinstance(root, Mapping) else {"": root}
+    if not roots:
+        raise ValueError("stepper: no graphs given; pass a Value or a dict such as {'CE': L1, 'MSE': L2}")
+    panels = []
+    for k, (title, r) in enumerate(roots.items()):
+        g = grad.get(title) if isinstance(grad, Mapping) else grad
+        panels.append(_panel(title, r, _explain_for(explain, title if isinstance(root, Mapping) else None),
+                             g, opts, f"p{k}", "stepper"))
+    if isinstance(root, Mapping):
+        title = "Backprop, step by step: " + " | ".join(roots)
+    else:
+        title = f"Backprop through {panels[0].root_name}"
+    return Stepper(panels, title)
+
+
+def backprop_html(root: Value | Mapping[str, Value], path: str | Path, grad: Any = None, **options: Any) -> Path:
+    """One offline HTML file stepping through backprop (``stepper(...).save(path)``)."""
+    return stepper(root, grad=grad, **options).save(path)
+
+
+_CSS = """
+#ROOT { font-family: Helvetica, Arial, sans-serif; border: 1px solid #e5e7eb; border-radius: 6px;
+  padding: .6em; margin: .4em 0; outline: none; }
+#ROOT:focus-within { box-shadow: 0 0 0 2px #93c5fd; }
+#ROOT .tl-title { font-weight: bold; font-size: 1.1em; }
+#ROOT .tl-note { color: #6b7280; font-size: .85em; margin-bottom: .4em; }
+#ROOT .tl-controls button { font-size: 1em; margin-right: .3em; }
+#ROOT .tl-panels { display: flex; gap: 1em; align-items: flex-start; overflow-x: auto; }
+#ROOT .tl-panel { flex: 1 1 0; min-width: 0; }
+#ROOT .tl-ptitle { font-weight: bold; }
+#ROOT .tl-sub { color: #dc2626; font-size: .9em; }
+#ROOT .tl-svg svg { max-width: 100%; height: auto; }
+#ROOT .tl-step { font-family: monospace; white-space: pre-wrap; margin-top: .5em; padding: .4em;
+  background: #f3f4f6; }
+#ROOT .tl-current > path, #ROOT .tl-current > polygon { stroke: #2563eb; stroke-width: 4px; }
+#ROOT .tl-active > path { stroke: #2563eb; stroke-width: 3px; }
+#ROOT .tl-active > polygon { stroke: #2563eb; fill: #2563eb; }
+#ROOT .tl-label-active text { fill: #2563eb; font-weight: bold; }
+#ROOT .tl-fresh text:last-of-type { fill: #2563eb; font-weight: bold; }
+"""
+
+_JS = """(function () {
+  "use strict";
+  const root = document.getElementById(__UID__), data = __DATA__, pre = __PREFIX__;
+  const panels = root.querySelectorAll(".tl-panel");
+  const last = Math.max(...data.map(p => p.frames.length - 1));
+  const byId = id => document.getElementById(pre + id);
+  const marks = ["tl-current", "tl-active", "tl-label-active", "tl-fresh"];
+  let k = 0, timer = null;
+  function gradText(id) {
+    const n = byId(id);
+    if (!n) return null;
+    const t = n.querySelectorAll("text");
+    return t.length ? t[t.length - 1] : null;
+  }
+  function show(i) {
+    k = Math.max(0, Math.min(last, i));
+    root.querySelectorAll("." + marks.join(",.")).forEach(e => e.classList.remove(...marks));
+    data.forEach((p, j) => {
+      const n = p.frames.length - 1, f = Math.min(k, n), texts = Object.assign({}, p.initial);
+      for (let s = 0; s <= f; s++) Object.assign(texts, p.frames[s].grads);
+      for (const id in texts) { const t = gradText(id); if (t) t.textContent = texts[id]; }
+      const box = panels[j].querySelector(".tl-step");
+      if (k > n) { box.textContent = "done: this backward pass ended at step " + n; return; }
+      const fr = p.frames[f];
+      if (fr.node) byId(fr.node).classList.add("tl-current");
+      for (const e of fr.edges) {
+        for (const s of ["", "_a", "_b"]) { const el = byId(e + s); if (el) el.classList.add("tl-active"); }
+        const l = byId(e + "_l");
+        if (l) l.classList.add("tl-label-active");
+      }
+      for (const id in fr.grads) { const el = byId(id); if (el) el.classList.add("tl-fresh"); }
+      box.textContent = fr.text;
+    });
+    root.querySelector(".tl-counter").textContent = "step " + k + " of " + last;
+  }
+  function play() {
+    const b = root.querySelector('[data-act="play"]');
+    if (timer) { clearInterval(timer); timer = null; b.textContent = "▶ play"; return; }
+    if (k >= last) show(0);
+    b.textContent = "⏸ pause";
+    timer = setInterval(() => { if (k >= last) play(); else show(k + 1); }, 1200);
+  }
+  const act = { reset: () => show(0), prev: () => show(k - 1), next: () => show(k + 1), play: play };
+  root.querySelectorAll("[data-act]").forEach(b => b.addEventListener("click", act[b.dataset.act]));
+  function key(e) {
+    if (e.key === "ArrowRight") show(k + 1); else if (e.key === "ArrowLeft") show(k - 1); else return false;
+    e.preventDefault();
+    return true;
+  }
+  root.addEventListener("keydown", e => { if (key(e)) e.stopPropagation(); });
+  document.addEventListener("keydown", e => {
+    const a = document.activeElement;
+    if (!root.isConnected || (a && a !== document.body && a !== document.documentElement)) return;
+    if (root.matches(":hover") || document.querySelectorAll(".tl-stepper").length === 1) key(e);
+  });
+  show(0);
+})();
 """
