@@ -25,24 +25,54 @@ def sym(name):
 def test_steps_end_exactly_where_backward_does(z, loss):
     zs, _, L = seed_graph(z, loss)
     steps = list(tl.backprop_steps(L))
-    by_steps = [v.grad for v in zs]
-    for v in zs:
-        v.zero_grad()
-    L.backward()
-    assert by_steps == [v.grad for v in zs]
-    for step in steps:  # each contribution is local × upstream
+    last = {}
+    for step in steps:
         for e in step.parents:
+            last[e.parent] = e.grad
+        for e in step.parents:  # each contribution is local × upstream
             np.testing.assert_allclose(e.contribution, e.local * step.upstream, rtol=1e-12)
+    assert all(v._grad is None for v in zs)  # looking wrote nothing
+    L.backward()
+    assert [last[v] for v in zs] == [v.grad for v in zs]
+
+
+@pytest.mark.parametrize("passes", [0, 1, 2])
+def test_exhausting_the_steps_leaves_every_grad_as_it_found_it(passes):
+    zs, probs, L = seed_graph([2.0, 1.0, 0.1], "mse")
+    for _ in range(passes):
+        L.backward()
+    nodes = tl.backprop_steps(L).view.nodes
+    before = [n._grad for n in nodes]
+    steps = list(L.backward_steps())
+    assert [n._grad for n in nodes] == before
+    final = {e.parent: e.grad for s in steps for e in s.parents}
+    for v in zs:  # each pass from zero: the same numbers, however many backward() ran before
+        assert final[v] == pytest.approx(v.grad / passes if passes else final[v], rel=1e-12)
 
 
 def test_steps_are_lazy_and_gradients_arrive_step_by_step():
     zs, probs, L = seed_graph([2.0, 1.0, 0.1], "ce")
     gen = L.backward_steps()
+    assert isinstance(gen, tl.Steps) and iter(gen) is gen
     first = next(gen)
-    assert first.node is L and zs[0]._grad is None
+    assert first.node is L and first.parents[0].grad == -1.0
     rest = list(gen)
-    assert rest[-1].node is probs[0] and zs[0].grad == pytest.approx(probs[0].data - 1)
-    assert "z0.grad += ŷ0(1−ŷ0)" in str(rest[-1])
+    last = rest[-1]
+    assert last.node is probs[0]
+    assert [e.grad for e in last.parents][0] == pytest.approx(probs[0].data - 1)
+    assert "z0.grad += ŷ0(1−ŷ0)" in str(last)
+    assert zs[0]._grad is None and probs[0]._grad is None
+    with pytest.raises(StopIteration):
+        next(gen)
+
+
+def test_bad_seed_fails_when_asked_not_at_the_first_step():
+    W = tl.Value(np.ones((2, 2)), label="W")
+    with pytest.raises(ValueError, match="pass grad="):
+        tl.backprop_steps(W * 2)
+    steps = list(tl.backprop_steps(W * 2, grad=np.ones((2, 2))))
+    np.testing.assert_array_equal(steps[0].parents[0].grad, 2 * np.ones((2, 2)))
+    assert W._grad is None
 
 
 def test_step_spells_out_sums_over_children():

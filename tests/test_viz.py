@@ -103,7 +103,7 @@ def test_large_graphs_are_refused_with_advice():
         y = y * 1.001
     with pytest.raises(viz.GraphTooLargeError, match="more than max_nodes=1000.*intermediate Value"):
         viz.draw_graph(y)
-    assert viz.draw_graph(y, max_nodes=2000).source.count("->") == 1200
+    assert viz.draw_graph(y, max_nodes=2000, show_local=False).source.count("->") == 1200
 
 
 def test_unknown_options_raise_type_error(tmp_path):
@@ -142,3 +142,74 @@ def test_jupyter_gets_svg():
     _, L = seed_example()
     bundle = L._repr_mimebundle_()
     assert bundle["image/svg+xml"].lstrip().startswith("<?xml")
+
+
+def test_slide_options_reach_graphviz(tmp_path):
+    z, L = seed_example()
+    src = viz.draw_graph(L, fontsize=18, graph_attr={"bgcolor": "transparent", "dpi": 150},
+                         node_attr={"fontname": "Fira Sans"}, edge_attr={"color": "gray40", "fontcolor": "navy"}).source
+    assert "fontsize=18" in src and "bgcolor=transparent" in src and "dpi=150" in src
+    assert 'fontname="Fira Sans"' in src and "color=gray40" in src
+    assert "fontcolor=navy" in src.split("_l [")[1]  # edge labels are nodes on the edge: font options reach them
+    assert "fontsize=14.7" in src  # edge labels scale with fontsize (9/11 of it)
+    cmp_src = viz.comparison_graph({"CE": L}, fontsize=16, graph_attr={"pad": "0.5"}).source
+    assert "fontsize=16" in cmp_src and "pad=0.5" in cmp_src
+    with pytest.raises(ValueError, match="fontsize"):
+        viz.draw_graph(L, fontsize=-1)
+    with pytest.raises(TypeError, match="graph_attr must be a dict"):
+        viz.draw_graph(L, graph_attr="bgcolor=red")
+
+
+def test_a_parameter_is_known_by_its_role_on_the_value():
+    assert "nn" not in vars(viz)  # drawing reads only the graph
+    w = tl.Value(0.5, label="w")
+    w.role = "parameter"
+    src = viz.draw_graph(w * tl.Value(2.0, label="x")).source
+    assert f'fillcolor="{viz.COLORS["parameter"]}"' in src.split("label=\"w")[1].split("\n")[0]
+
+
+def test_a_leaf_with_earlier_passes_says_so_next_to_its_box():
+    z, L = seed_example()
+    L.backward()
+    L.backward()
+    src = viz.draw_graph(L, explain=z[0]).source
+    assert "grad −0.682 = 2 passes; this pass −0.341" in src and "= −0.341\" labelloc" in src
+    z[0].grad = 5.0  # not a whole number of passes: still shown as it is, with one pass next to it
+    assert "grad 5; one pass from L: −0.341" in viz.draw_graph(L).source
+
+
+@needs_dot
+def test_stepper_refusals_are_those_of_render(tmp_path, monkeypatch):
+    x = tl.Value(1.0)
+    y = x
+    for _ in range(600):
+        y = y * 1.001
+    with pytest.raises(viz.GraphTooLargeError, match="stepper: the graph has .* more than max_nodes=1000"):
+        viz.stepper(y)
+    leaf = tl.Value(2.0, label="a")
+    with pytest.raises(ValueError, match="stepper: a is a leaf.*no steps to show"):
+        viz.stepper(leaf)
+    with tl.no_grad():
+        made = leaf * 3.0
+    with pytest.raises(ValueError, match="is a leaf.*no_grad"):
+        made.stepper()
+    with pytest.raises(ValueError, match="only from constants"):
+        viz.stepper(tl.Value(1.0, requires_grad=False) * 2.0)
+    with pytest.raises(TypeError, match="show_grad"):
+        viz.stepper(y * 1, show_grad=False)
+    monkeypatch.setattr(viz.shutil, "which", lambda name: None)
+    with pytest.raises(RuntimeError, match="apt-get install graphviz.*brew install graphviz"):
+        viz.stepper(seed_example()[1])
+
+
+@needs_dot
+def test_stepper_object_saves_the_page_it_shows(tmp_path):
+    z, L = seed_example()
+    st = L.stepper(explain=z[0], fontsize=14)
+    frag = st._repr_html_()
+    assert frag.startswith('<div class="tl-stepper"') and "<script>" in frag and "http" not in frag.replace(
+        "http://www.w3.org", "")
+    page = viz.backprop_html(L, tmp_path / "p.html", explain=z[0], fontsize=14).read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and "Content-Security-Policy" in page
+    assert st.save(tmp_path / "q.html").read_text(encoding="utf-8").count('class="tl-stepper"') == 1
+    assert st.steps == 3 and z[0]._grad is None

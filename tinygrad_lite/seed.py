@@ -1,6 +1,9 @@
-"""The seed articles' examples as graphs: softmax + CE / MSE, and sigmoid + BCE / MSE.
+"""The seed articles' examples as graphs, with their closed-form gradients.
 
-Used by the CLI, the examples and the docs, so they all show the same numbers.
+``softmax_example("ce" | "mse")`` and ``sigmoid_example("bce" | "mse")`` build
+the graphs; ``closed_forms`` and ``sigmoid_closed_forms`` give the gradients the
+articles derive by hand; ``sweep_point(q)`` makes logits with ŷ_p = q.  The CLI,
+the examples, the docs and the tests all use them, so they show the same numbers.
 """
 
 from __future__ import annotations
@@ -61,3 +64,9 @@ def sweep_point(q: float, k: int = 3) -> tuple[float, ...]:
     """Logits whose softmax gives ŷ_p = q for class 0 and spreads 1 − q evenly over the rest."""
     rest = (1 - q) / (k - 1)
     return (float(np.log(q)),) + (float(np.log(rest)),) * (k - 1)
+
+
+def sigmoid_closed_forms(s: float, x: float = X, y: float = Y) -> dict[str, dict[str, float]]:
+    """∂L/∂w and ∂L/∂b for ŷ = σ(w·x + b) = s: BCE (ŷ − y)·x, (ŷ − y); MSE 2(ŷ − y)σ(1−σ)·x, 2(ŷ − y)σ(1−σ)."""
+    mse = 2 * (s - y) * s * (1 - s)
+    return {"bce": {"w": (s - y) * x, "b": s - y}, "mse": {"w": mse * x, "b": mse}}

@@ -94,10 +94,10 @@ def _options(who: str, allowed: Iterable[str] | None = None, **given: Any) -> _O
 
 def _new_digraph(opts: _Options) -> graphviz.Digraph:
     g = graphviz.Digraph(format="svg")
-    g.attr(rankdir=opts.rankdir, fontname="Helvetica", fontsize=opts.size(12 / 11), **opts.graph_attr)
-    g.attr("node", shape="box", style="rounded,filled", fontname="Helvetica", fontsize=opts.size(1),
-           **opts.node_attr)
-    g.attr("edge", fontname="Helvetica", fontsize=opts.size(9 / 11), **opts.edge_attr)
+    g.attr(**{"rankdir": opts.rankdir, "fontname": "Helvetica", "fontsize": opts.size(12 / 11), **opts.graph_attr})
+    g.attr("node", **{"shape": "box", "style": "rounded,filled", "fontname": "Helvetica",
+                      "fontsize": opts.size(1), **opts.node_attr})
+    g.attr("edge", **{"fontname": "Helvetica", "fontsize": opts.size(9 / 11), **opts.edge_attr})
     return g
 
 
@@ -185,9 +185,10 @@ def _add_edge(g: graphviz.Digraph, tail: str, head: str, eid: str, label: str, o
         g.edge(tail, head, id=eid, **attrs)
         return
     lid = f"{eid}_l"
-    font_keys = {k: v for k, v in opts.edge_attr.items() if k.startswith("font")}
-    g.node(lid, escape(label), id=lid, shape="box", style="filled", fillcolor="white", color="none",
-           margin="0.04,0.02", width="0", height="0", fontsize=opts.size(9 / 11), **{**font_keys, **font})
+    look = {"shape": "box", "style": "filled", "fillcolor": "white", "color": "none", "margin": "0.04,0.02",
+            "width": "0", "height": "0", "fontsize": opts.size(9 / 11),
+            **{k: v for k, v in opts.edge_attr.items() if k.startswith("font")}, **font}
+    g.node(lid, escape(label), id=lid, **look)
     g.edge(tail, lid, id=f"{eid}_a", arrowhead="none", **attrs)
     g.edge(lid, head, id=f"{eid}_b", **attrs)
 
