@@ -14,8 +14,9 @@ n.label = "n"
 o = n.tanh()
 o.label = "o"
 
-for step in o.backward_steps():  # each line is one application of the chain rule
+for step in o.backward_steps():  # each line is one application of the chain rule (on the side)
     print(step)
+o.backward()  # looking changed no .grad; backward() writes them
 print(f"\n∂o/∂w1 = {w1.grad:.4f} (= x1·(1−o²)), ∂o/∂x2 = {x2.grad:.4f} (= w2·(1−o²))")
 assert abs(w1.grad - x1.data * (1 - o.data**2)) < 1e-12
 print("wrote", viz.render(o, out / "neuron.svg"))

@@ -10,6 +10,7 @@ import pytest
 from tinygrad_lite import seed
 from tinygrad_lite.cli import main
 from tinygrad_lite.expr import ExprError, parse
+from tinygrad_lite.naming import fmt
 
 
 def run(*args):
@@ -19,7 +20,8 @@ def run(*args):
 def test_demo_writes_everything_and_prints_closed_forms(tmp_path, capsys):
     assert main(["demo", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    for name in ("ce.svg", "mse.svg", "ce_vs_mse.svg", "ce_steps.html", "mse_steps.html", "sweep.csv"):
+    for name in ("ce.svg", "mse.svg", "ce_vs_mse.svg", "ce_steps.html", "mse_steps.html", "ce_vs_mse_steps.html",
+                 "sweep.csv"):
         assert (tmp_path / name).exists() and str(tmp_path / name) in out
     for name in ("ce.svg", "mse.svg", "ce_vs_mse.svg"):
         ET.parse(tmp_path / name)
@@ -32,17 +34,24 @@ def test_demo_writes_everything_and_prints_closed_forms(tmp_path, capsys):
     np.testing.assert_allclose(got[:, 2], closed["mse"], atol=1e-6)
     assert "ŷ0 − 1" in out and "cancels: ŷ0" in out and "nothing cancels" in out
     assert "MSE = 0.060" in out and "MSE = 0.065" in out
+    assert "SPEC" not in out
 
 
 @pytest.mark.parametrize("loss", ["ce", "mse", "bce", "sigmoid-mse"])
-def test_steps_prints_one_line_per_step(loss, capsys):
-    assert main(["steps", "--loss", loss]) == 0
+def test_steps_prints_one_line_per_step_and_writes_the_stepper(loss, capsys, tmp_path):
+    assert main(["steps", "--loss", loss, "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert out.count("\n[") >= 3 and "result: ∂L/∂" in out
+    page = tmp_path / f"{loss}_steps.html"
+    assert page.exists() and f"wrote:\n  {page}" in out and 'class="tl-stepper"' in page.read_text(encoding="utf-8")
+    if loss == "ce":  # the result line is one pass, the closed form ŷ_p − 1
+        z, probs, _ = seed.softmax_example("ce")
+        assert f"∂L/∂z0 = {fmt(probs[0].data - 1, 6)}" in out
 
 
-def test_steps_interactive_waits_for_enter():
-    r = subprocess.run([sys.executable, "-m", "tinygrad_lite", "steps", "--interactive"], input="\n" * 20,
+def test_steps_interactive_waits_for_enter(tmp_path):
+    r = subprocess.run([sys.executable, "-m", "tinygrad_lite", "steps", "--interactive", "--out", str(tmp_path)],
+                       input="\n" * 20,
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0 and r.stdout.count("[Enter for the next step]") >= 3
 

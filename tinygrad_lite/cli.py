@@ -64,7 +64,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
 
     print(f"Seed example: logits z = {list(seed.LOGITS)}, target class p = {p}, softmax ŷ = {np.round(probs, 4).tolist()}")
     print(f"CE  = −log ŷ_p = {L_ce.item():.6f}    MSE = Σ_k (ŷ_k − y_k)² = {L_mse.item():.6f}\n")
-    print("∂L/∂z by backprop, next to the closed forms (CE: ŷ_k − y_k; MSE: see SPEC §8):")
+    print("∂L/∂z by backprop, next to the closed forms (CE: ŷ_k − y_k; MSE: 2ŷ_k(ŷ_k − y_k) − 2ŷ_k Σ_j ŷ_j(ŷ_j − y_j)):")
     print(f"  {'k':>2}  {'CE backprop':>12}  {'ŷ_k − y_k':>12}  {'MSE backprop':>13}  {'closed form':>12}")
     for k in range(len(z_ce)):
         print(f"  {k:>2}  {z_ce[k].grad:>12.6f}  {closed['ce'][k]:>12.6f}  {z_mse[k].grad:>13.6f}  {closed['mse'][k]:>12.6f}")
@@ -106,8 +106,11 @@ def cmd_demo(args: argparse.Namespace) -> None:
         _try_render(viz.render, L_mse, out / "mse.svg", explain=z_mse[p]),
         _try_render(viz.render_comparison, {"softmax + cross-entropy": L_ce, "softmax + MSE": L_mse},
                     out / "ce_vs_mse.svg", explain={"softmax + cross-entropy": z_ce[p], "softmax + MSE": z_mse[p]}),
-        _try_render(viz.backprop_html, seed.softmax_example("ce")[2], out / "ce_steps.html"),
-        _try_render(viz.backprop_html, seed.softmax_example("mse")[2], out / "mse_steps.html"),
+        _try_render(viz.backprop_html, L_ce, out / "ce_steps.html", explain=z_ce[p]),
+        _try_render(viz.backprop_html, L_mse, out / "mse_steps.html", explain=z_mse[p]),
+        _try_render(viz.backprop_html, {"softmax + cross-entropy": L_ce, "softmax + MSE": L_mse},
+                    out / "ce_vs_mse_steps.html",
+                    explain={"softmax + cross-entropy": z_ce[p], "softmax + MSE": z_mse[p]}),
     ):
         if path is not None:
             written.append(path)
@@ -144,20 +147,25 @@ def plot_sweep(out: Path) -> list[Path]:
 # ---------------------------------------------------------------- steps
 
 def cmd_steps(args: argparse.Namespace) -> None:
+    out = _out_dir(args.out)
     if args.loss in ("ce", "mse"):
         leaves, _, L = seed.softmax_example(args.loss)
     else:
         w, _, L = seed.sigmoid_example("bce" if args.loss == "bce" else "mse")
         leaves = [w]
     print(f"Backprop through L = {L.item():.6f} ({args.loss}), one chain-rule application a line:\n")
-    for step in L.backward_steps():
+    steps = L.backward_steps()
+    for step in steps:
         print(step)
         if args.interactive:
             try:
                 input("  [Enter for the next step] ")
             except EOFError:
                 pass
-    print("\nresult: " + ", ".join(f"∂L/∂{v.label} = {fmt(v.grad, 6)}" for v in leaves))
+    grads = steps.view.grads
+    print("\nresult: " + ", ".join(f"∂L/∂{v.label} = {fmt(grads[v], 6)}" for v in leaves))
+    path = _try_render(viz.backprop_html, L, out / f"{args.loss}_steps.html", explain=leaves[0])
+    _wrote([path] if path else [])
 
 
 # ---------------------------------------------------------------- train
