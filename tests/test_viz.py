@@ -96,11 +96,16 @@ def test_without_dot_render_explains_how_to_install_and_leaves_dot_file(tmp_path
     assert "graph not drawn" in L._repr_mimebundle_()["text/plain"]
 
 
-def test_large_graphs_are_refused_with_advice():
-    x = tl.Value(1.0)
-    y = x
-    for _ in range(600):
+def long_chain(n=600):
+    """A graph of 2n + 1 nodes: x times a constant, n times."""
+    y = tl.Value(1.0)
+    for _ in range(n):
         y = y * 1.001
+    return y
+
+
+def test_large_graphs_are_refused_with_advice():
+    y = long_chain()
     with pytest.raises(viz.GraphTooLargeError, match="more than max_nodes=1000.*intermediate Value"):
         viz.draw_graph(y)
     assert viz.draw_graph(y, max_nodes=2000, show_local=False).source.count("->") == 1200
@@ -180,10 +185,7 @@ def test_a_leaf_with_earlier_passes_says_so_next_to_its_box():
 
 @needs_dot
 def test_stepper_refusals_are_those_of_render(tmp_path, monkeypatch):
-    x = tl.Value(1.0)
-    y = x
-    for _ in range(600):
-        y = y * 1.001
+    y = long_chain()
     with pytest.raises(viz.GraphTooLargeError, match="stepper: the graph has .* more than max_nodes=1000"):
         viz.stepper(y)
     leaf = tl.Value(2.0, label="a")
