@@ -376,7 +376,8 @@ def _width(svg: str) -> float:
 
 
 def _prefix_ids(svg: str, prefix: str) -> str:
-    return svg.replace(' id="', f' id="{prefix}')
+    """Prefix every id attribute (inside tags only: text between tags never holds a raw ``<``)."""
+    return re.sub(r'(<\w[^<>]*?\s)id="', lambda m: f'{m.group(1)}id="{prefix}', svg)
 
 
 def _edge_indices(step: Step) -> list[tuple[int, Any]]:
@@ -477,7 +478,7 @@ class Stepper:
             for p in self.panels
         )
         script = (_JS.replace("__UID__", json.dumps(uid))
-                  .replace("__DATA__", json.dumps(data, ensure_ascii=False).replace("</", "<\\/"))
+                  .replace("__DATA__", json.dumps(data, ensure_ascii=False).replace("<", "\\u003c"))
                   .replace("__PREFIX__", json.dumps(f"{uid}-")))
         return (f'<div class="tl-stepper" id="{uid}" tabindex="0">'
                 f"<style>{_CSS.replace('#ROOT', '#' + uid)}</style>"
