@@ -68,7 +68,7 @@ def test_train_end_to_end(tmp_path):
 def test_graph_command(tmp_path, capsys):
     assert main(["graph", "-log(softmax([2.0, 1.0, 0.1])[0])", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert "value: 0.41703" in out and "∂out/∂x0 (= 2): -0.340999" in out
+    assert "value: 0.41703" in out and "∂out/∂x0 (x0 = 2.0): −0.340999" in out
     ET.parse(tmp_path / "graph.svg")
 
 
@@ -85,8 +85,8 @@ def test_graph_refuses_hostile_or_bad_input(expr, tmp_path, capsys):
 
 
 def test_parser_builds_scalar_graph():
-    root, leaves = parse("sum([1.0, 2.0]) * mean([3.0, 5.0]) - -2 ** 2")
-    assert root.item() == pytest.approx(3 * 4 + 4) and len(leaves) == 6
+    root, leaves, typed = parse("sum([1.0, 2.0]) * mean([3.0, 5.0]) - -2 ** 2")
+    assert root.item() == pytest.approx(3 * 4 + 4) and typed == ["1.0", "2.0", "3.0", "5.0", "2"]
     with pytest.raises(ExprError):
         parse("x")
 

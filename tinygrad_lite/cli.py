@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import sys
+import warnings
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 
@@ -222,15 +224,15 @@ def cmd_graph(args: argparse.Namespace) -> None:
     from .expr import ExprError, parse
 
     try:
-        root, leaves = parse(args.expr)
+        root, inputs, typed = parse(args.expr)
     except ExprError as e:
         raise UsageError(f"graph: {e}") from None
     if root._prev:
         root.label = "out"
     root.backward()
-    print(f"value: {root.item():.6g}")
-    for v in leaves:
-        print(f"  ∂{root.label}/∂{v.label} (= {v.data:g}): {v.grad:.6g}")
+    print(f"value: {fmt(root.item(), 6)}")
+    for v, text in zip(inputs, typed):
+        print(f"  ∂{root.label}/∂{v.label} ({v.label} = {text.replace('-', '−')}): {fmt(v.grad, 6)}")
     out = _out_dir(args.out)
     path = _try_render(viz.render, root, out / "graph.svg")
     _wrote([path] if path else [])
@@ -290,21 +292,46 @@ def _protect_expression(argv: list[str]) -> list[str]:
     return argv
 
 
+@contextlib.contextmanager
+def _warnings_as_lines(debug: bool) -> Iterator[None]:
+    """Under the command each warning is one line ``warning: …``, printed once.
+
+    Python's format points at the console-script shim and echoes its source; here the
+    command is the user's program. ``--debug`` keeps Python's format. Library users are
+    unaffected: the display and the filters are restored on the way out.
+    """
+    if debug:
+        yield
+        return
+    seen: set[str] = set()
+
+    def show(message: Any, category: Any, filename: str, lineno: int, file: Any = None, line: Any = None) -> None:
+        text = " ".join(str(message).split())
+        if text not in seen:
+            seen.add(text)
+            print(f"warning: {text}", file=sys.stderr if file is None else file)
+
+    with warnings.catch_warnings():
+        warnings.showwarning = show
+        yield
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = _protect_expression(list(sys.argv[1:] if argv is None else argv))
     args = build_parser().parse_args(argv)
-    try:
-        COMMANDS[args.command](args)
-    except UsageError as e:
-        if args.debug:
-            raise
-        print(f"tinygrad-lite: error: {e}", file=sys.stderr)
-        return 2
-    except (UserError, TrainingError, ValueError) as e:
-        if args.debug:
-            raise
-        print(f"tinygrad-lite: error: {e}", file=sys.stderr)
-        return 1
+    with _warnings_as_lines(args.debug):
+        try:
+            COMMANDS[args.command](args)
+        except UsageError as e:
+            if args.debug:
+                raise
+            print(f"tinygrad-lite: error: {e}", file=sys.stderr)
+            return 2
+        except (UserError, TrainingError, ValueError) as e:
+            if args.debug:
+                raise
+            print(f"tinygrad-lite: error: {e}", file=sys.stderr)
+            return 1
     return 0
 
 
