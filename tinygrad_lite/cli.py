@@ -15,6 +15,7 @@ import numpy as np
 from . import functional as F
 from . import seed, viz
 from .data import DATASETS
+from .errors import NonFiniteWarning
 from .explanation import explain
 from .naming import fmt
 from .train import INITS, TrainingError, build_model, plot_histories, saturate, train
@@ -294,11 +295,12 @@ def _protect_expression(argv: list[str]) -> list[str]:
 
 @contextlib.contextmanager
 def _warnings_as_lines(debug: bool) -> Iterator[None]:
-    """Under the command each warning is one line ``warning: …``, printed once.
+    """Under the command each NaN/Inf warning is one line ``warning: …``, printed once.
 
     Python's format points at the console-script shim and echoes its source; here the
-    command is the user's program. ``--debug`` keeps Python's format. Library users are
-    unaffected: the display and the filters are restored on the way out.
+    command is the user's program, and a warning is a message to them (never an error,
+    whatever the filters say). ``--debug`` keeps Python's format and filters. Library
+    users are unaffected: the display and the filters are restored on the way out.
     """
     if debug:
         yield
@@ -312,6 +314,7 @@ def _warnings_as_lines(debug: bool) -> Iterator[None]:
             print(f"warning: {text}", file=sys.stderr if file is None else file)
 
     with warnings.catch_warnings():
+        warnings.filterwarnings("default", category=NonFiniteWarning)
         warnings.showwarning = show
         yield
 

@@ -272,7 +272,7 @@ def _exponent(node: ast.AST) -> float:
     """The exponent of ``**`` as a plain number: numbers and + − × ÷ ** of numbers, folded."""
     try:
         n = _fold(node)
-    except (ArithmeticError, ValueError):  # 1/0, overflow
+    except ArithmeticError:  # 1/0, overflow
         n = math.nan
     if isinstance(n, complex) or not math.isfinite(n):
         raise ExprError("the exponent is not a finite real number")
