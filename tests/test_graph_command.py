@@ -35,6 +35,12 @@ def graph(expr, tmp_path, capsys):
     return code, grads, value, out, err
 
 
+def short(value):
+    """A readable test id for long expressions."""
+    text = str(value)
+    return text if len(text) <= 40 else f"{text[:16]}…({len(text)} characters)"
+
+
 def softmax(z):
     e = np.exp(np.asarray(z) - np.max(z))
     return e / e.sum()
@@ -124,7 +130,7 @@ def test_the_exponent_is_a_constant_in_the_graph():
     ("1.0 // 2.0", "the operator FloorDiv"),
     ("1e400", "the number 1e400 is too large"),
     ("1j + 2.0", "the constant 1j; only real numbers may appear"),
-])
+], ids=short)
 def test_bad_input_is_refused_in_one_line(expr, message, tmp_path, capsys):
     assert main(["graph", expr, "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err.splitlines()
