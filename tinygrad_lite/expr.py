@@ -289,7 +289,19 @@ def _integer(node: ast.AST) -> int | None:
     return None
 
 
+# What a refused node is, in the words of someone who typed it.
+_KINDS = {
+    ast.Compare: "comparisons", ast.BoolOp: "and/or", ast.IfExp: "if/else", ast.Lambda: "lambda",
+    ast.Tuple: "tuples (use a list: [1.0, 2.0])", ast.Dict: "dicts", ast.Set: "sets", ast.ListComp: "comprehensions",
+    ast.SetComp: "comprehensions", ast.DictComp: "comprehensions", ast.GeneratorExp: "generators",
+    ast.JoinedStr: "f-strings", ast.NamedExpr: "assignment (:=)", ast.Starred: "unpacking (*)",
+    ast.Yield: "yield", ast.YieldFrom: "yield", ast.Await: "await", ast.Slice: "slices",
+}
+
+
 def _describe(node: ast.AST) -> str:
+    if type(node) in _KINDS:
+        return _KINDS[type(node)]
     if isinstance(node, ast.Call):
         name = node.func.id if isinstance(node.func, ast.Name) else type(node.func).__name__
         return f"function {name!r}; allowed functions: {', '.join(FUNCTIONS)}"
@@ -297,7 +309,7 @@ def _describe(node: ast.AST) -> str:
         return f"name {node.id!r}; only numbers and the allowed functions may appear"
     if isinstance(node, ast.Attribute):
         return "attribute access"
-    if isinstance(node, ast.BinOp):
+    if isinstance(node, (ast.BinOp, ast.UnaryOp)):
         return f"the operator {type(node.op).__name__}; use + - * / **"
     if isinstance(node, ast.Constant):
         text = repr(node.value)
