@@ -100,33 +100,28 @@ def number(r):
     return r.choice(TOO_BIG)
 
 
+EXPONENTS = ["2", "-1", "0.5", "(1/2)", "3", "-2.5", "64", "65", "(2 ** 3)"]
+
+
 def scalar(r, depth):
     """A number-valued expression (mostly allowed)."""
     if depth <= 0 or r.random() < 0.15:
         return number(r)
     if r.random() < 0.08:
         return hostile(r, depth)
-    d = depth - 1
-    kind = r.randrange(9)
-    if kind == 0:
-        return f"{scalar(r, d)} {r.choice('+-*/')} {scalar(r, d)}"
-    if kind == 1:
-        return f"({scalar(r, d)}) {r.choice('+-*/')} ({scalar(r, d)})"
-    if kind == 2:
-        return f"({scalar(r, d)}) ** {r.choice(['2', '-1', '0.5', '(1/2)', '3', '-2.5', '64', '65', '(2 ** 3)'])}"
-    if kind == 3:
-        return f"-{scalar(r, d)}"
-    if kind == 4:
-        return f"{r.choice(ELEMENTWISE)}({scalar(r, d)})"
-    if kind == 5:
-        return f"{r.choice(['sum', 'mean'])}({vector(r, d, r.randint(0, 8))})"
-    if kind == 6:
-        n = r.randint(1, 8)
-        return f"{r.choice(['softmax', 'log_softmax'])}({vector(r, d, n)})[{r.randint(-n - 1, n)}]"
-    if kind == 7:
-        n = r.randint(1, 8)
-        return f"({vector(r, d, n)})[{r.randint(-n, n - 1)}]"
-    return f"({scalar(r, d)})"
+    d, n = depth - 1, r.randint(1, 8)
+    forms = [
+        lambda: f"{scalar(r, d)} {r.choice('+-*/')} {scalar(r, d)}",
+        lambda: f"({scalar(r, d)}) {r.choice('+-*/')} ({scalar(r, d)})",
+        lambda: f"({scalar(r, d)}) ** {r.choice(EXPONENTS)}",
+        lambda: f"-{scalar(r, d)}",
+        lambda: f"{r.choice(ELEMENTWISE)}({scalar(r, d)})",
+        lambda: f"{r.choice(['sum', 'mean'])}({vector(r, d, n - 1)})",
+        lambda: f"{r.choice(['softmax', 'log_softmax'])}({vector(r, d, n)})[{r.randint(-n - 1, n)}]",
+        lambda: f"({vector(r, d, n)})[{r.randint(-n, n - 1)}]",
+        lambda: f"({scalar(r, d)})",
+    ]
+    return r.choice(forms)()
 
 
 def vector(r, depth, n):
@@ -138,16 +133,14 @@ def vector(r, depth, n):
     if r.random() < 0.08:
         return hostile(r, depth)
     d = depth - 1
-    kind = r.randrange(5)
-    if kind == 0:
-        return f"({vector(r, d, n)}) {r.choice('+-*/')} ({vector(r, d, n)})"
-    if kind == 1:
-        return f"({vector(r, d, n)}) {r.choice('+-*/')} {scalar(r, d)}"
-    if kind == 2:
-        return f"{r.choice(ELEMENTWISE + ['softmax', 'log_softmax'])}({vector(r, d, n)})"
-    if kind == 3:
-        return f"-({vector(r, d, n)}) ** 2"
-    return "[" + ", ".join(scalar(r, d) for _ in range(n)) + "]"
+    forms = [
+        lambda: f"({vector(r, d, n)}) {r.choice('+-*/')} ({vector(r, d, n)})",
+        lambda: f"({vector(r, d, n)}) {r.choice('+-*/')} {scalar(r, d)}",
+        lambda: f"{r.choice(ELEMENTWISE + ['softmax', 'log_softmax'])}({vector(r, d, n)})",
+        lambda: f"-({vector(r, d, n)}) ** 2",
+        lambda: "[" + ", ".join(scalar(r, d) for _ in range(n)) + "]",
+    ]
+    return r.choice(forms)()
 
 
 def hostile(r, depth):
