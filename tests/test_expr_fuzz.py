@@ -6,6 +6,7 @@ not), deep nesting, long sums, huge and tiny numbers, unicode. Nothing may be wr
 examples run in-process through ``cli.main`` with captured output, a handful in a real process.
 """
 
+import ast
 import io
 import os
 import random
@@ -78,13 +79,13 @@ ELEMENTWISE = ["exp", "log", "sigmoid", "tanh", "relu", "square", "sqrt"]
 NAMES = ["x", "exp", "__import__", "ｅｘｐ", "𝑥", "é", "__builtins__", "open"]
 HOSTILE_ATOMS = ["'a'", "b'a'", "True", "None", "...", "[]", "()", "{}", *NAMES]
 OTHER_BINOPS = ["//", "%", "@", "<<", ">>", "|", "^", "&"]
+COMPARISONS = ["<", "<=", ">", ">=", "==", "!=", "is", "is not", "in", "not in"]
 CALLEES = [*FUNCTIONS, "open", "eval", "print", "getattr", "abs", "max"]
 HOSTILE = [  # every other kind of Python expression, around allowed sub-expressions a and b
-    "({a}) {binop} ({b})", "~{a}", "not {a}", "{a} < {b}", "{a} == {b}", "{a} is {b}", "{a} in {b}",
-    "{a} and {b}", "{a} or {b}", "{fn}({a}, {b})", "{fn}(x={a})", "{fn}(*{a})", "{fn}()", "({a})[0:1]",
+    "({a}) {binop} ({b})", "~{a}", "not {a}", "{a} {cmp} {b}", "{a} {cmp} {b} {cmp} {a}", "{a} and {b}", "{a} or {b}", "{fn}({a}, {b})", "{fn}(x={a})", "{fn}(*{a})", "{fn}()", "({a})[0:1]",
     "({a})[::-1]", "({a})[1.5]", "({a})[x]", "({a}).real", "lambda x: {a}", "{a} if {b} else {a}", "({a}, {b})",
     "{{{a}, {b}}}", "{{{a}: {b}}}", "[{a} for x in {b}]", "{{{a} for x in {b}}}", "{{x: {a} for x in {b}}}",
-    "({a} for x in {b})", "[*{a}]", "(y := {a})", "f'{{{a}}}'", "(yield {a})", "await {a}", "{atom}",
+    "({a} for x in {b})", "[*{a}]", "(y := {a})", "f'{{{a}}}'", "(yield {a})", "(yield from {a})", "await {a}", "{atom}",
     "[{a}, [{b}]]", "({a}) ** ({b})", "{a} +", "({a}", "{a})", "{a} {b}", "{a}; {b}", "import os",
 ]
 
@@ -114,7 +115,7 @@ def scalar(r, depth):
         lambda: f"{scalar(r, d)} {r.choice('+-*/')} {scalar(r, d)}",
         lambda: f"({scalar(r, d)}) {r.choice('+-*/')} ({scalar(r, d)})",
         lambda: f"({scalar(r, d)}) ** {r.choice(EXPONENTS)}",
-        lambda: f"-{scalar(r, d)}",
+        lambda: f"{r.choice('-+')}{scalar(r, d)}",
         lambda: f"{r.choice(ELEMENTWISE)}({scalar(r, d)})",
         lambda: f"{r.choice(['sum', 'mean'])}({vector(r, d, n - 1)})",
         lambda: f"{r.choice(['softmax', 'log_softmax'])}({vector(r, d, n)})[{r.randint(-n - 1, n)}]",
@@ -146,7 +147,7 @@ def vector(r, depth, n):
 def hostile(r, depth):
     d = max(depth - 1, 0)
     return r.choice(HOSTILE).format(a=scalar(r, d), b=scalar(r, d), binop=r.choice(OTHER_BINOPS),
-                                    fn=r.choice(CALLEES), atom=r.choice(HOSTILE_ATOMS))
+                                    fn=r.choice(CALLEES), atom=r.choice(HOSTILE_ATOMS), cmp=r.choice(COMPARISONS))
 
 
 def random_tree(seed):
@@ -175,6 +176,22 @@ deep_or_long = st.tuples(st.sampled_from(sorted(SHAPES)), sizes).map(lambda t: S
 
 
 # ---------------------------------------------------------------- the tests
+
+def test_the_generator_can_make_every_kind_of_expression_node_and_operator():
+    """Every ast.expr node type, operator and comparison is in the generator's tables (the trees draw from them)."""
+    seen = set()
+    forms = [t.format(a="1.0", b="[2.0]", binop=op, fn=fn, atom=atom, cmp=cmp) for t in HOSTILE
+             for op, fn, atom, cmp in zip(OTHER_BINOPS * 2, CALLEES, HOSTILE_ATOMS * 2, COMPARISONS * 2)]
+    for text in forms + [random_tree(seed) for seed in range(200)]:
+        try:
+            seen.update(type(n) for n in ast.walk(ast.parse(text, mode="eval")))
+        except SyntaxError:
+            pass
+    bases = (ast.expr, ast.operator, ast.unaryop, ast.cmpop, ast.boolop)
+    kinds = {c for c in vars(ast).values() if isinstance(c, type) and issubclass(c, bases) and c not in bases
+             and not issubclass(c, ast.Constant)}  # ast.Num, ast.Str, …: deprecated aliases of Constant
+    assert not {c.__name__ for c in kinds - seen}
+
 
 @settings(FUZZ, max_examples=250)
 @given(random_text)
