@@ -57,7 +57,9 @@ def test_negative_literals_are_inputs_and_ce_gives_yhat_minus_y(tmp_path, capsys
     assert [grads[f"x{k}"][0] for k in range(3)] == ["-1.0", "3.0", "0.5"] and len(grads) == 3
     np.testing.assert_allclose(grad_array(grads, 3), seed.closed_forms(softmax(z), 0)["ce"], rtol=1e-5, atol=1e-6)  # 6 significant digits printed
     assert value == pytest.approx(-np.log(softmax(z)[0]), abs=1e-5)
-    ET.parse(tmp_path / "graph.svg")
+    texts = [e.text for e in ET.parse(tmp_path / "graph.svg").iter() if e.tag.endswith("text") and e.text]
+    i = texts.index("x0")  # the drawing shows the same input and gradient as the printout
+    assert texts[i + 1:i + 3] == ["data −1", "grad −0.9834"]
 
 
 @pytest.mark.parametrize("logits", [seed.LOGITS, (2.0, 1.0, 0.1)])
