@@ -5,6 +5,7 @@ from ._state import detect_anomaly, enable_grad, no_grad
 from .errors import AnomalyError, GradcheckError, NonFiniteWarning, ShapeError
 from .gradcheck import gradcheck
 from .steps import Step, Steps, backprop_steps
+from .unrolling import Unrolled, unroll
 from .value import Value
 
 __version__ = "0.1.0"
@@ -22,6 +23,6 @@ def __getattr__(name: str):
 
 __all__ = [
     "Value", "no_grad", "enable_grad", "detect_anomaly", "gradcheck", "functional",
-    "backprop_steps", "Step", "Steps", "explain", "Explanation",
+    "backprop_steps", "Step", "Steps", "explain", "Explanation", "unroll", "Unrolled",
     "GradcheckError", "AnomalyError", "ShapeError", "NonFiniteWarning",
 ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import sympy
@@ -101,7 +102,7 @@ def _symbols(nodes: list[Value], names: dict[Value, str]) -> dict[Value, sympy.E
     """A SymPy expression per node: a symbol for named/leaf nodes, else the op's expr of its parents."""
     syms: dict[Value, sympy.Expr] = {}
     for n in nodes:
-        if not n._prev and not n.requires_grad and n.size == 1:
+        if not n._prev and not n.requires_grad and n.size == 1 and not n.label:
             syms[n] = sympy.nsimplify(n.item(), rational=False) if float(n.item()).is_integer() else sympy.Float(n.item())
         elif n._prev and not n.label and n._op.expr is not None and n.size == 1:
             local = {k: syms[p] for k, p in zip(("x", "y"), n._prev)}
@@ -113,7 +114,7 @@ def _symbols(nodes: list[Value], names: dict[Value, str]) -> dict[Value, sympy.E
 
 def _edge_symbolic(child: Value, i: int, syms: dict[Value, sympy.Expr]) -> sympy.Expr:
     op = child._op
-    local = {"out": syms[child]}
+    local = {"out": syms[child], **getattr(op, "symbols", {})}
     for k, p in zip(("x", "y"), child._prev):
         local[k] = syms[p]
     group = getattr(op, "group", None)
@@ -148,8 +149,31 @@ def _cancellations(edges: list[PathEdge]) -> list[Cancellation]:
     return found
 
 
-def explain(root: Value, wrt: Value) -> Explanation:
+def _needed(raw: list[list[tuple[Value, Value, int]]]) -> list[Value]:
+    """The nodes whose symbols the paths' edges use (in creation order), not the whole graph."""
+    need = set()
+    for edges in raw:
+        for p, c, _ in edges:
+            need.update((p, c), c._prev)
+            group = getattr(c._op, "group", None)
+            if group is not None:
+                need.update(s for s in (ref() for ref in group.outputs) if s is not None)
+    stack = list(need)
+    while stack:  # an unlabelled node's symbol is its op's expression of its parents
+        n = stack.pop()
+        for p in n._prev if n._prev and not n.label and n._op.expr is not None else ():
+            if p not in need:
+                need.add(p)
+                stack.append(p)
+    return sorted(need, key=lambda n: n._id)
+
+
+def explain(root: Value, wrt: Value, index: Any = None) -> Explanation:
     """Every path from ``wrt`` to ``root`` with local derivatives, products and cancellations.
+
+    In a tensor graph, ``index`` picks the element of ``wrt`` to explain (required when
+    ``wrt`` has more than one element); the paths are those of the scalar graph behind it
+    (``tinygrad_lite.unrolling``), see ``tensor_explanation.explain_element``.
 
     >>> import tinygrad_lite as tl, tinygrad_lite.functional as F
     >>> z = [tl.Value(v, label=f"z{i}") for i, v in enumerate([2.0, 1.0, 0.1])]
@@ -171,13 +195,10 @@ def explain(root: Value, wrt: Value) -> Explanation:
     for n in nodes:  # creation order: parents first
         if any(p in depends for p in n._prev):
             depends.add(n)
-    for n in depends:
-        if n.size != 1:
-            raise ValueError(
-                f"explain: node {names[n]} ({n.op or 'leaf'}) has shape {n.shape}; explain follows "
-                "scalar paths. Build the graph from lists of scalar Values (e.g. F.softmax([z0, z1, z2]))."
-            )
-    syms = _symbols(nodes, names)
+    if index is not None or any(n.size != 1 or type(n.data) is not float for n in depends):
+        from .tensor_explanation import explain_element
+
+        return explain_element(root, wrt, index)
     raw: list[list[tuple[Value, Value, int]]] = []
     stack: list[tuple[Value, list[tuple[Value, Value, int]]]] = [(root, [])]
     while stack:
@@ -191,6 +212,11 @@ def explain(root: Value, wrt: Value) -> Explanation:
             p = n._prev[i]
             if p in depends:
                 stack.append((p, [(p, n, i)] + suffix))
+    needed = _needed(raw)
+    for n in needed:  # softmax siblings off every path to the root are still named in formulas
+        if n not in names:
+            names[n] = n.label or f"ŷ{n._op.i}"
+    syms = _symbols(needed, names)
     paths = []
     for edges_raw in raw:
         edges = [PathEdge(p, c, float(np.asarray(local(c, i))), formula(c, i, names), _edge_symbolic(c, i, syms))
