@@ -47,11 +47,11 @@ def test_nodes_and_edges_show_values_grads_and_locals():
 
 
 def test_tensor_nodes_show_shape_summaries():
-    W = tl.Value(np.ones((3, 4)), label="W")
+    W = tl.Value(np.ones((3, 6)), label="W")  # 18 elements: more than fit as a matrix
     loss = (tl.Value(np.ones((8, 3))) @ W).relu().sum()
     loss.backward()
     src = viz.draw_graph(loss).source
-    assert "(3, 4) mean 8" in src and "g @ yᵀ" in src and "xᵀ @ g" in src
+    assert "(3, 6) mean 8" in src and "g @ yᵀ" in src and "xᵀ @ g" in src
 
 
 @pytest.mark.parametrize("label", ['say "hi"', "a<b>&c", "{braces}", "back\\slash", "two\nlines", "\\", '"'])

@@ -26,15 +26,34 @@ def graph_nodes(root: Value) -> list[Value]:
     return nodes
 
 
-def fmt(x: Any, digits: int = 4) -> str:
-    """A number in few characters; an array as its shape and a compact summary."""
+SMALL = 16  # tensors of at most this many elements are shown entry by entry
+
+
+def fmt(x: Any, digits: int = 4, multiline: bool = False) -> str:
+    """A number in few characters; a tensor of ≤ 16 elements as its entries, a larger one as a summary.
+
+    Entries nest as the tensor does (``[[1, 2], [3, 4]]``); ``multiline`` puts each row
+    of a 2-D or 3-D tensor on its own line with aligned columns (for drawings).  A larger
+    tensor shows its shape, mean and range.
+    """
     if type(x) is float or np.ndim(x) == 0:
         v = float(x) + 0.0  # + 0.0 turns −0 into 0
         return f"{v:.{digits}g}".replace("-", "−")
     a = np.asarray(x)
-    if a.size <= 4:
-        return "[" + ", ".join(fmt(v, digits) for v in a.ravel()) + "]" + (f" {a.shape}" if a.ndim > 1 else "")
-    return f"{a.shape} mean {fmt(a.mean(), 3)} [{fmt(a.min(), 3)}, {fmt(a.max(), 3)}]"
+    if a.size > SMALL or a.size == 0:
+        return f"{a.shape} mean {fmt(a.mean(), 3)} [{fmt(a.min(), 3)}, {fmt(a.max(), 3)}]" if a.size else f"{a.shape} empty"
+    entries = np.vectorize(lambda v: fmt(v, min(digits, 3) if a.size > 4 else digits), otypes=[object])(a)
+    if multiline and a.ndim >= 2:
+        width = max(len(t) for t in entries.ravel())
+        entries = np.vectorize(lambda t: t.rjust(width), otypes=[object])(entries)
+    return _nest(entries, multiline and a.ndim >= 2, 1)
+
+
+def _nest(entries: np.ndarray, multiline: bool, depth: int) -> str:
+    if entries.ndim == 1:
+        return "[" + ", ".join(entries) + "]"
+    joiner = ",\n" + " " * depth if multiline else ", "
+    return "[" + joiner.join(_nest(row, multiline, depth + 1) for row in entries) + "]"
 
 
 def node_names(nodes: list[Value]) -> dict[Value, str]:
