@@ -7,6 +7,7 @@ simplifies and finds the factors that cancel.
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -98,6 +99,18 @@ def _show(expr: sympy.Expr) -> str:
     return str(expr).replace("**2", "²").replace("**", "^").replace("*", "·").replace("-", "−")
 
 
+@functools.lru_cache(maxsize=4096)
+def _parsed(template: str, names: tuple[str, ...]) -> sympy.Expr:
+    """A formula template parsed once, over placeholder symbols for ``names``."""
+    return sympy.sympify(template, locals={k: sympy.Symbol(f"_{k}_") for k in names})
+
+
+def _instantiate(template: str, values: dict[str, sympy.Expr]) -> sympy.Expr:
+    """The template with its names replaced by expressions (parsing dominates explain's time otherwise)."""
+    expr = _parsed(template, tuple(sorted(values)))
+    return expr.xreplace({sympy.Symbol(f"_{k}_"): v for k, v in values.items()})
+
+
 def _symbols(nodes: list[Value], names: dict[Value, str]) -> dict[Value, sympy.Expr]:
     """A SymPy expression per node: a symbol for named/leaf nodes, else the op's expr of its parents."""
     syms: dict[Value, sympy.Expr] = {}
@@ -106,7 +119,7 @@ def _symbols(nodes: list[Value], names: dict[Value, str]) -> dict[Value, sympy.E
             syms[n] = sympy.nsimplify(n.item(), rational=False) if float(n.item()).is_integer() else sympy.Float(n.item())
         elif n._prev and not n.label and n._op.expr is not None and n.size == 1:
             local = {k: syms[p] for k, p in zip(("x", "y"), n._prev)}
-            syms[n] = sympy.sympify(n._op.expr, locals=local)
+            syms[n] = _instantiate(n._op.expr, local)
         else:
             syms[n] = sympy.Symbol(names[n])
     return syms
@@ -123,7 +136,7 @@ def _edge_symbolic(child: Value, i: int, syms: dict[Value, sympy.Expr]) -> sympy
             sib = ref()
             local[f"s{j}"] = syms.get(sib, sympy.Symbol(f"ŷ{j}")) if sib is not None else sympy.Symbol(f"ŷ{j}")
     template = op.formula(i) if op.uses_locals or child.size == 1 else "1"
-    return sympy.sympify(template, locals=local)
+    return _instantiate(template, local)
 
 
 def _factors(expr: sympy.Expr) -> tuple[Counter, Counter]:

@@ -293,11 +293,15 @@ class Unrolled:
         return np.zeros(t.shape) if g is None else np.asarray(g)
 
 
+# Piecewise ops stay symbols (relu0[i,j]): SymPy's Max and Abs are slow and cancel nothing.
+_PIECEWISE = (ops.elementwise.Relu, ops.elementwise.Abs)
+
+
 def _labelled(n: Value) -> bool:
     """Elements named after their tensor: leaves, user-labelled nodes, and ops SymPy keeps as symbols."""
     if not n._prev:
         return n.requires_grad or bool(n.label)
-    return bool(n.label) or n._op.expr is None
+    return bool(n.label) or n._op.expr is None or isinstance(n._op, _PIECEWISE)
 
 
 def _tensor_names(nodes: list[Value]) -> dict[Value, str]:
