@@ -345,3 +345,11 @@ def test_small_tensors_show_their_entries_as_a_matrix():
     assert fmt(a, multiline=True) == "[[−2, −1,  0],\n [ 1,  2,  3]]"
     assert fmt(np.ones(16)).count(",") == 15
     assert fmt(np.ones((3, 6))) == "(3, 6) mean 1 [1, 1]"
+
+
+def test_the_demo_prints_a_target_and_a_non_target_logit_of_the_batch():
+    from tinygrad_lite.tensor_explanation import demo_text
+
+    text = demo_text()
+    assert "The target logit Z[0,0]" in text and "(ŷ[0,0] − 1)/N" in text and "cancels: ŷ[0,0]" in text
+    assert "The non-target logit Z[0,1]" in text and "ŷ[0,1]/N" in text and "∂ℓ/∂Z = (Ŷ − Y)/N" in text

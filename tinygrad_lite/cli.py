@@ -17,6 +17,7 @@ from . import seed, viz
 from .data import DATASETS
 from .errors import NonFiniteWarning
 from .explanation import explain
+from .tensor_explanation import demo_text as batch_demo_text
 from .naming import fmt
 from .train import INITS, TrainingError, build_model, plot_histories, saturate, train
 from .value import Value
@@ -78,6 +79,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
     for name, L, z in (("cross-entropy", L_ce, z_ce), ("MSE", L_mse, z_mse)):
         print(f"Why, for {name}:")
         print("  " + str(explain(L, z[p])).replace("\n", "\n  ") + "\n")
+    print(batch_demo_text() + "\n")
 
     print("Sweep: ∂L/∂z_p as ŷ_p goes from 0.999 down to 0.001 (the rest spread evenly):")
     print(f"  {'ŷ_p':>6}  {'CE':>10}  {'MSE':>10}")

@@ -53,6 +53,25 @@ def sigmoid_example(loss: str, w: float = W, x: float = X, b: float = B, y: floa
     return wv, s, L
 
 
+# A batch of N = 4 samples over the same 3 classes; row 0 is the single-sample example above.
+BATCH_LOGITS = (LOGITS, (2.0, 1.0, 0.1), (-1.0, 0.0, 3.0), (0.3, 0.2, 0.1))
+BATCH_TARGETS = (TARGET, 0, 2, 1)
+
+
+def batch_example(loss: str, logits: tuple = BATCH_LOGITS, targets: tuple = BATCH_TARGETS):
+    """(Z, y, ℓ) for a batch: ℓ = (1/N) Σ_i L_i, with L_i the CE or the MSE Σ_k (ŷ_ik − y_ik)² of row i."""
+    Z = Value(np.array(logits, dtype=np.float64), label="Z")
+    y = np.array(targets)
+    if loss == "ce":
+        L = F.cross_entropy(Z, y)
+    elif loss == "mse":
+        L = (Z.softmax(-1) - np.eye(Z.shape[1])[y]).square().sum(axis=1).mean()
+    else:
+        raise ValueError(f"batch_example: loss must be 'ce' or 'mse', got {loss!r}")
+    L.label = "ℓ"
+    return Z, y, L
+
+
 def closed_forms(yhat: np.ndarray, target: int) -> dict[str, np.ndarray]:
     """∂L/∂z from the seed articles: CE ŷ − y; MSE 2ŷ_k(ŷ_k − y_k) − 2ŷ_k Σ_j ŷ_j(ŷ_j − y_j)."""
     y = np.eye(len(yhat))[target]

@@ -176,7 +176,9 @@ def explain_element(root: Value, wrt: Value, index: Any = None) -> TensorExplana
                     "alone holds at every element") if wrt.size > 1 else ""
     else:
         letters = element_name(wname, tuple(LETTERS[:len(index)]))
-        out.element_formula = f"∂{r}/∂{letters} = {_display(general[0])}"
+        at = ", ".join(LETTERS[:len(index)])
+        out.element_formula = (f"∂{r}/∂{letters} = {_display(general[0])}"
+                               + (f" at ({at}) = {index if len(index) > 1 else index[0]}" if index else ""))
         out.formula = _matrix_form(general, e, u, root, wrt, index, sizes, wname, letters)
     return out
 
@@ -371,4 +373,18 @@ def _describe(mask: np.ndarray, u: Unrolled, wname: str) -> str:
     return f"y = 1 at {shown} (the targets), 0 elsewhere"
 
 
-__all__ = ["explain_element", "TensorExplanation", "Formula"]
+def demo_text() -> str:
+    """What ``tinygrad-lite demo`` prints for a batch: sample 0's target and a non-target logit."""
+    from .seed import batch_example
+
+    Z, y, L = batch_example("ce")
+    p, k = int(y[0]), Z.shape[1]
+    lines = [f"In a batch: ℓ = (1/N) Σ_i CE_i over N = {Z.shape[0]} samples, logits Z of shape {Z.shape}, "
+             f"targets y = {y.tolist()} (row 0 is the example above)"]
+    for j, what in ((p, "target"), ((p + 1) % k, "non-target")):
+        lines.append(f"\nThe {what} logit Z[0,{j}]:")
+        lines.append("  " + str(explain_element(L, Z, (0, j))).replace("\n", "\n  "))
+    return "\n".join(lines)
+
+
+__all__ = ["explain_element", "TensorExplanation", "Formula", "demo_text"]
