@@ -17,8 +17,8 @@ from . import seed, viz
 from .data import DATASETS
 from .errors import NonFiniteWarning
 from .explanation import explain
-from .tensor_explanation import demo_text as batch_demo_text
 from .naming import fmt
+from .tensor_explanation import demo_text as batch_demo_text
 from .train import INITS, TrainingError, build_model, plot_histories, saturate, train
 from .value import Value
 
