@@ -359,6 +359,9 @@ def unroll(root: Value, max_nodes: int = MAX_NODES) -> Unrolled:
                 for idx in np.ndindex(*n.shape):
                     v = arr[idx]
                     origin.setdefault(v, (n, idx))
+                    for p in v._prev:  # a matmul's products belong to the entry they sum into
+                        if p not in origin and p._op is ops.MUL and n._op is ops.MATMUL:
+                            origin[p] = (n, idx)
                     if label:
                         v.label = element_name(names[n], idx)
             scalars[n] = arr

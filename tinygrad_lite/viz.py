@@ -23,6 +23,7 @@ from typing import Any, Callable, Iterable, Mapping
 import graphviz
 import numpy as np
 
+from . import tensor_drawing, tensor_explanation
 from .autograd import local
 from .explanation import Explanation
 from .explanation import explain as explain_paths
@@ -139,7 +140,7 @@ def _grad_line(n: Value, one: Any, root_name: str) -> str:
         return NOT_YET
     text = f"grad {fmt(n._grad)}"
     if one is None or np.allclose(n._grad, one, rtol=1e-12, atol=0.0, equal_nan=True):
-        return text
+        return _entries("grad", n._grad)
     k = _passes(n._grad, one)
     if k is not None:
         return f"{text} = {k} passes; this pass {fmt(one)}"
@@ -148,10 +149,16 @@ def _grad_line(n: Value, one: Any, root_name: str) -> str:
 
 def _node_text(n: Value, name: str, grad_line: str | None) -> str:
     head = f"{name}" + (f"  [{n.op}]" if n._prev else "")
-    lines = [head, f"data {fmt(n.data)}"]
+    lines = [head, _entries("data", n.data)]
     if grad_line is not None:
         lines.append(grad_line)
     return "\n".join(lines)
+
+
+def _entries(what: str, x: Any) -> str:
+    """``data 1.5``; a small tensor as a matrix under its name, one row per line."""
+    text = fmt(x, multiline=True)
+    return f"{what} {text}" if "\n" not in text else f"{what}\n{text}"
 
 
 def _edge_text(child: Value, i: int, names: dict[Value, str]) -> str:
@@ -160,8 +167,8 @@ def _edge_text(child: Value, i: int, names: dict[Value, str]) -> str:
     value = local(child, i)
     if isinstance(value, str):
         return text
-    shown = fmt(value)
-    return text if text == shown else f"{text} = {shown}"
+    shown = fmt(value, multiline=True)
+    return text if text == shown else f"{text} =\n{shown}" if "\n" in shown else f"{text} = {shown}"
 
 
 def _check_size(view: GraphView, max_nodes: int, who: str) -> None:
@@ -194,8 +201,12 @@ def _add_edge(g: graphviz.Digraph, tail: str, head: str, eid: str, label: str, o
 
 
 def _add_graph(g: graphviz.Digraph, view: GraphView, prefix: str, opts: _Options,
-               explanation: Explanation | None, grad_text: Callable[[Value], str | None], who: str) -> dict[Value, str]:
-    """Add the view's graph to ``g`` with node ids ``prefix + n<index>``; returns node → id."""
+               explanation: Explanation | None, grad_text: Callable[[Value], str | None], who: str,
+               wrap: bool = False) -> dict[Value, str]:
+    """Add the view's graph to ``g`` with node ids ``prefix + n<index>``; returns node → id.
+
+    ``wrap``: a long tensor graph is laid out in rows (``tensor_drawing.rows``), not one strip.
+    """
     _check_size(view, opts.max_nodes, who)
     names = view.names
     ids = {n: f"{prefix}n{k}" for k, n in enumerate(view.nodes)}
@@ -226,7 +237,26 @@ def _add_graph(g: graphviz.Digraph, view: GraphView, prefix: str, opts: _Options
                 font["fontcolor"] = HIGHLIGHT
             attrs = {"color": HIGHLIGHT, "penwidth": "2.5"} if key in on_path else {}
             _add_edge(g, ids[p], ids[child], f"{ids[p]}_{ids[child]}_{i}", label, opts, attrs, font)
+    if wrap:
+        _wrap_rows(g, view, ids, labelled=opts.show_local)
     return ids
+
+
+def _wrap_rows(g: graphviz.Digraph, view: GraphView, ids: dict[Value, str], labelled: bool) -> None:
+    """Rows of ranks, top to bottom: each row (with the label boxes of its edges) on one rank."""
+    rows = tensor_drawing.rows(view.nodes)
+    if not rows:
+        return
+    g.attr(rankdir="TB")
+    for row in rows:
+        members = set(row)
+        with g.subgraph() as r:
+            r.attr(rank="same")
+            for n in row:
+                r.node(ids[n])
+                for i, p in enumerate(n._prev if labelled else ()):
+                    if p in members:
+                        r.node(f"{ids[p]}_{ids[n]}_{i}_l")
 
 
 def _drawn_grads(view: GraphView, show_grad: bool) -> Callable[[Value], str | None]:
@@ -250,26 +280,40 @@ def _explain_for(explain: Value | Mapping[str, Value] | None, title: str | None)
 def draw_graph(
     root: Value, *, show_grad: bool = True, show_local: bool = True,
     highlight: Value | Iterable[Value] | None = None, explain: Value | None = None,
-    rankdir: str = "LR", max_nodes: int = 1000, fontsize: float = 11,
+    rankdir: str | None = None, max_nodes: int = 1000, fontsize: float = 11,
     graph_attr: Mapping[str, Any] | None = None, node_attr: Mapping[str, Any] | None = None,
-    edge_attr: Mapping[str, Any] | None = None,
+    edge_attr: Mapping[str, Any] | None = None, unroll: bool = False, index: Any = None,
 ) -> graphviz.Digraph:
     """The graph of ``root`` as a ``graphviz.Digraph``.
 
     ``explain=wrt`` colours every path from ``wrt`` to ``root`` and marks the
-    edges where a factor cancels, with the simplified product.  ``fontsize``
-    scales all text; ``graph_attr``/``node_attr``/``edge_attr`` go to Graphviz.
+    edges where a factor cancels, with the simplified product; in a tensor graph
+    ``index`` picks the element of ``wrt`` whose paths are marked.  ``unroll=True``
+    draws the scalar graph behind a small tensor graph (``tl.unroll``).  ``rankdir``
+    is left to right unless given; a long tensor graph is then wrapped into rows.
+    ``fontsize`` scales all text; ``graph_attr``/``node_attr``/``edge_attr`` go to Graphviz.
     """
     opts = _options("draw_graph", show_grad=show_grad, show_local=show_local, highlight=highlight,
-                    rankdir=rankdir, max_nodes=max_nodes, fontsize=fontsize, graph_attr=graph_attr,
+                    rankdir=rankdir or "LR", max_nodes=max_nodes, fontsize=fontsize, graph_attr=graph_attr,
                     node_attr=node_attr, edge_attr=edge_attr)
-    view = GraphView(root)
+    title = None
+    if unroll:
+        scalar_root, u = tensor_drawing.scalar_graph(root, max_nodes)
+        view = tensor_drawing.scalar_view(scalar_root, u)
+        if explain is not None:
+            explain = u.element(explain, tensor_explanation._index(explain, index, u.names.get(explain, "wrt")))
+            index = None
+        root = scalar_root
+    else:
+        view = GraphView(root)
     _check_size(view, max_nodes, "draw_graph")
     g = _new_digraph(opts)
-    explanation = explain_paths(root, explain) if explain is not None else None
+    explanation = explain_paths(root, explain, index=index) if explain is not None else None
+    if isinstance(explanation, tensor_explanation.TensorExplanation):
+        title, explanation = tensor_drawing.title(explanation), tensor_drawing.tensor_paths(explanation)
     if explanation is not None:
-        g.attr(label=escape(_title(explanation)), labelloc="t")
-    _add_graph(g, view, "", opts, explanation, _drawn_grads(view, show_grad), "draw_graph")
+        g.attr(label=escape(title or _title(explanation)), labelloc="t")
+    _add_graph(g, view, "", opts, explanation, _drawn_grads(view, show_grad), "draw_graph", wrap=rankdir is None)
     return g
 
 
