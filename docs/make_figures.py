@@ -29,6 +29,12 @@ def main(out: Path) -> list[Path]:
     paths.append(viz.render_comparison({"sigmoid + BCE": L_b, "sigmoid + MSE": L_m}, out / "sigmoid.svg",
                                        explain={"sigmoid + BCE": w_b, "sigmoid + MSE": w_m}))
     paths += plot_sweep(out)
+    Z, _, L_batch = seed.batch_example("ce")
+    L_batch.backward()
+    paths.append(viz.render(L_batch, out / "batch_ce.svg", explain=Z, index=(0, 0)))
+    Z2, _, L2 = seed.batch_example("ce", logits=seed.BATCH_LOGITS[:2], targets=seed.BATCH_TARGETS[:2])
+    L2.backward()
+    paths.append(viz.render(L2, out / "batch_ce_unrolled.svg", unroll=True, explain=Z2, index=(0, 0)))
     X, y = data.make_moons(seed=0)
     model = build_model(2, 16, 0)
     saturate(model, X, y)

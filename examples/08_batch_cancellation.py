@@ -21,4 +21,8 @@ print(f"MSE, the direct path through ŷ[0,{p}]: {direct.simplified} (cancelled: 
 text = out / "batch_explained.txt"
 text.write_text(str(tl.explain(L, Z, index=(0, p))) + "\n", encoding="utf-8")
 print("wrote", text)
-print("wrote", viz.render(L, out / "batch_ce.svg", highlight=tl.explain(L, Z, index=(0, p)).tensor_nodes()))
+# The tensor graph with Z[0,p]'s path marked, and the scalar graph behind the first two samples.
+print("wrote", viz.render(L, out / "batch_ce.svg", explain=Z, index=(0, p)))
+Z2, _, L2 = seed.batch_example("ce", logits=seed.BATCH_LOGITS[:2], targets=seed.BATCH_TARGETS[:2])
+L2.backward()
+print("wrote", viz.render(L2, out / "batch_ce_unrolled.svg", unroll=True, explain=Z2, index=(0, p)))
