@@ -55,8 +55,8 @@ def test_the_unrolled_drawing_shows_each_rows_softmax_edges():
     for i in range(n):
         for j in range(k):
             for q in range(k):  # Z[i,j] → ŷ[i,q]: the K×K Jacobian edges of row i
-                assert re.search(rf"{by_label[f'Z[{i},{j}]']} -> {by_label[f'ŷ[{i},{q}]']} ", src)
-    assert not re.search(rf"{by_label['Z[0,0]']} -> {by_label['ŷ[1,0]']} ", src)  # rows never mix
+                assert re.search(rf"\bid={by_label[f'Z[{i},{j}]']}_{by_label[f'ŷ[{i},{q}]']}_\d", src)
+    assert not re.search(rf"\bid={by_label['Z[0,0]']}_{by_label['ŷ[1,0]']}_\d", src)  # rows never mix
     assert "grad not computed yet" in src  # drawn before backward: no gradients shown
 
 
