@@ -21,10 +21,10 @@ import numpy as np
 from . import functional as F
 from . import ops
 from ._state import enable_grad
-from .autograd import contributions, topo_order, unbroadcast
 from .errors import NonFiniteWarning
 from .naming import graph_nodes, node_names
 from .ops.base import ONE, LocalOp
+from .steps import GraphView
 from .value import Value, _node
 
 MAX_NODES = 5000
@@ -373,21 +373,6 @@ def unroll(root: Value, max_nodes: int = MAX_NODES) -> Unrolled:
     return u
 
 
-def side_grads(root: Value, seed: Any) -> dict[Value, Any]:
-    """One backward pass from ``seed`` into a dict: no ``.grad`` is read or written."""
-    grads: dict[Value, Any] = {root: seed}
-    for n in reversed(topo_order(root)):
-        g = grads.get(n)
-        if g is None or not n._prev:
-            continue
-        for p, c in zip(n._prev, contributions(n, g)):
-            if c is None or not p.requires_grad:
-                continue
-            c = unbroadcast(c, p.data) if np.shape(c) != p.shape or type(p.data) is float else c
-            grads[p] = c if p not in grads else grads[p] + c
-    return grads
-
-
 def _check(u: Unrolled, nodes: list[Value]) -> dict[Value, Any]:
     """Back-propagate the scalar graph and compare it, node by node, with the tensor graph's."""
     root = u.tensor_root
@@ -401,7 +386,7 @@ def _check(u: Unrolled, nodes: list[Value]) -> dict[Value, Any]:
             scalar_root = _scalar(_SUM, tuple(top.reshape(-1)))
     scalar_root.backward()
     seed = 1.0 if type(root.data) is float else np.ones(root.shape, dtype=root.dtype)
-    grads = side_grads(root, seed)
+    grads = GraphView(root, seed).grads  # the tensor graph's pass, on the side: no .grad is written
     for n in nodes:
         if not n.requires_grad or (n._prev and getattr(rule_for(n._op), "is_view", False)):
             continue
@@ -418,4 +403,4 @@ def _check(u: Unrolled, nodes: list[Value]) -> dict[Value, Any]:
     return grads
 
 
-__all__ = ["unroll", "Unrolled", "UnrollError", "register", "element_name", "side_grads", "MAX_NODES"]
+__all__ = ["unroll", "Unrolled", "UnrollError", "register", "element_name", "MAX_NODES"]
