@@ -139,14 +139,22 @@ def _edge_symbolic(child: Value, i: int, syms: dict[Value, sympy.Expr]) -> sympy
     return _instantiate(template, local)
 
 
+def _factor_list(expr: sympy.Expr) -> list[tuple[sympy.Expr, Any]]:
+    """(base, multiplicity) of each factor; powers with a symbolic exponent defeat factor_list."""
+    try:
+        return sympy.factor_list(expr)[1]
+    except TypeError:
+        return [a.as_base_exp() for a in sympy.Mul.make_args(expr) if not a.is_Number]
+
+
 def _factors(expr: sympy.Expr) -> tuple[Counter, Counter]:
     """Non-constant factors of the numerator and of the denominator, with multiplicity."""
     num, den = sympy.fraction(sympy.together(expr))
     out = []
     for part in (num, den):
         counts: Counter = Counter()
-        for base, mult in sympy.factor_list(part)[1]:
-            counts[base] += int(mult)
+        for base, mult in _factor_list(part):
+            counts[base] += int(mult) if isinstance(mult, (int, sympy.Integer)) else 1  # x**e: the base once
         out.append(counts)
     return out[0], out[1]
 
