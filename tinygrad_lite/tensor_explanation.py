@@ -172,7 +172,8 @@ def explain_element(root: Value, wrt: Value, index: Any = None) -> TensorExplana
     r, w = e.names[e.root], e.names[e.wrt]
     if general is None:
         out.element_formula = f"∂{r}/∂{w} = {_display(e.total_expression)}"
-        out.note = (f"the formula of {w} involves other elements, so no formula of {wname}[i,j] "
+        generic = element_name(wname, tuple(LETTERS[:len(index)]))
+        out.note = (f"the formula of {w} involves other elements, so no formula of {generic} "
                     "alone holds at every element") if wrt.size > 1 else ""
     else:
         letters = element_name(wname, tuple(LETTERS[:len(index)]))
