@@ -65,9 +65,7 @@ class TensorExplanation(Explanation):
         Factoring a sum over many samples' paths is a multivariate polynomial
         factorisation (seconds for 16 paths); pulling out common factors is enough there.
         """
-        if len(self.paths) <= FACTOR_PATHS:
-            return super().total_expression
-        return sympy.factor_terms(sympy.Add(*(p.simplified for p in self.paths)))
+        return _total_expression(self)
 
     @property
     def expected(self) -> float:
@@ -105,6 +103,12 @@ class TensorExplanation(Explanation):
         head = super().__str__() if self.paths else (
             f"∂{self.names[self.root]}/∂{self.names[self.wrt]} = 0: no path")
         return head + "\n" + self.summary()
+
+
+def _total_expression(e: Explanation) -> sympy.Expr:
+    if len(e.paths) <= FACTOR_PATHS:
+        return Explanation.total_expression.fget(e)
+    return sympy.factor_terms(sympy.Add(*(p.simplified for p in e.paths)))
 
 
 class _Printer(StrPrinter):
@@ -164,23 +168,21 @@ def explain_element(root: Value, wrt: Value, index: Any = None) -> TensorExplana
         return TensorExplanation(scalar_root, ws, [], names, root, wrt, index, u,
                                  reaching_rows=rows, note=note)
     e = explain_scalar(scalar_root, ws)
-    sizes = _sizes(e)
     out = TensorExplanation(e.root, e.wrt, e.paths, e.names, root, wrt, index, u,
-                            rows=[_row(u, p) for p in e.paths], reaching_rows=rows, sizes=sizes)
-    e = out
-    general = _generalise(e.total_expression, e, u, wrt, index)
-    r, w = e.names[e.root], e.names[e.wrt]
+                            rows=[_row(u, p) for p in e.paths], reaching_rows=rows, sizes=_sizes(e))
+    total = out.total_expression
+    general = _generalise(total, out, u, wrt, index)
+    r, w = out.names[out.root], out.names[out.wrt]
+    letters = tuple(LETTERS[:len(index)])
+    generic = element_name(wname, letters)
     if general is None:
-        out.element_formula = f"∂{r}/∂{w} = {_display(e.total_expression)}"
-        generic = element_name(wname, tuple(LETTERS[:len(index)]))
+        out.element_formula = f"∂{r}/∂{w} = {_display(total)}"
         out.note = (f"the formula of {w} involves other elements, so no formula of {generic} "
                     "alone holds at every element") if wrt.size > 1 else ""
     else:
-        letters = element_name(wname, tuple(LETTERS[:len(index)]))
-        at = ", ".join(LETTERS[:len(index)])
-        out.element_formula = (f"∂{r}/∂{letters} = {_display(general[0])}"
-                               + (f" at ({at}) = {index if len(index) > 1 else index[0]}" if index else ""))
-        out.formula = _matrix_form(general, e, u, root, wrt, index, sizes, wname, letters)
+        at = f" at ({', '.join(letters)}) = {index if len(index) > 1 else index[0]}" if index else ""
+        out.element_formula = f"∂{r}/∂{generic} = {_display(general[0])}{at}"
+        out.formula = _matrix_form(general, out, root, wrt, letters)
     return out
 
 
@@ -290,21 +292,23 @@ def _close(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.abs(a - b) <= 1e-9 * np.maximum(1.0, np.abs(b))
 
 
-def _matrix_form(general: tuple[sympy.Expr, dict], e: Explanation, u: Unrolled, root: Value, wrt: Value,
-                 index: tuple[int, ...], sizes: dict[str, int], wname: str, letters: str) -> Formula | None:
+def _matrix_form(general: tuple[sympy.Expr, dict], e: TensorExplanation, root: Value, wrt: Value,
+                 letters: tuple[str, ...]) -> Formula | None:
     """The formula at every element, as elements and as matrices; None unless it checks everywhere.
 
     When the requested element's formula fails elsewhere, the formula of a failing element is
     derived too; two cases that differ by a term D join into F + D·y with y the indicator of the
     second case (for cross-entropy: the one-hot targets, giving (ŷ − y)/N).
     """
+    u, sizes = e.unrolled, e.sizes
+    wname = u.names[wrt]
     want = u.grad(wrt)
     expr, tensors = general
     ok = _close(_evaluate(expr, tensors, sizes, wrt.shape), want)
     indicator = ""
     if not ok.all():
         other = tuple(int(i) for i in np.argwhere(~ok)[0])
-        e2 = explain_element_formula(root, wrt, other, u)
+        e2 = _formula_of(root, wrt, other, u)
         if e2 is None:
             return None
         expr2, tensors2 = e2
@@ -317,7 +321,7 @@ def _matrix_form(general: tuple[sympy.Expr, dict], e: Explanation, u: Unrolled, 
         diff = expr2 - expr
         d = _evaluate(diff, tensors, sizes, wrt.shape)
         base, mask = (expr, ~ok) if np.nanmean(d) <= 0 else (expr2, ~ok2)
-        y = sympy.Symbol(element_name("y", tuple(letters[letters.index("[") + 1:-1].split(","))))
+        y = sympy.Symbol(element_name("y", letters))
         expr = sympy.factor(base + (diff if base is expr else -diff) * y)
         tensors[y] = mask.astype(np.float64)
         if not _close(_evaluate(expr, tensors, sizes, wrt.shape), want).all():
@@ -325,8 +329,8 @@ def _matrix_form(general: tuple[sympy.Expr, dict], e: Explanation, u: Unrolled, 
         indicator = _describe(mask, u, wname)
     r = e.names[e.root]
     matrix = expr.xreplace({s: sympy.Symbol(_matrix_name(s.name)) for s in tensors})
-    return Formula(f"∂{r}/∂{letters} = {_display(expr)}", f"∂{r}/∂{wname} = {_matrix_text(matrix, sizes)}",
-                   expr, indicator)
+    return Formula(f"∂{r}/∂{element_name(wname, letters)} = {_display(expr)}",
+                   f"∂{r}/∂{wname} = {_matrix_text(matrix, sizes)}", expr, indicator)
 
 
 def _matrix_text(matrix: sympy.Expr, sizes: dict[str, int]) -> str:
@@ -346,16 +350,15 @@ def _matrix_text(matrix: sympy.Expr, sizes: dict[str, int]) -> str:
     return head + body + tail
 
 
-def explain_element_formula(root: Value, wrt: Value, index: tuple[int, ...],
-                            u: Unrolled) -> tuple[sympy.Expr, dict] | None:
+def _formula_of(root: Value, wrt: Value, index: tuple[int, ...],
+                u: Unrolled) -> tuple[sympy.Expr, dict] | None:
     """The generalised formula of another element (0 where it has no path), or None."""
     scalar_root = u.scalars[root].reshape(-1)[0]
     ws = u.element(wrt, index)
     if ws not in _ancestors(scalar_root):
         return sympy.Integer(0), {}
     e = explain_scalar(scalar_root, ws)
-    e = TensorExplanation(e.root, e.wrt, e.paths, e.names)
-    return _generalise(e.total_expression, e, u, wrt, index)
+    return _generalise(_total_expression(e), e, u, wrt, index)
 
 
 def _matrix_name(element: str) -> str:
@@ -365,13 +368,25 @@ def _matrix_name(element: str) -> str:
 
 
 def _describe(mask: np.ndarray, u: Unrolled, wname: str) -> str:
-    """What the indicator y is: a target tensor of the graph if one equals it, else where it is 1."""
+    """What the indicator y is: a target tensor of the graph equal to it, or where it is 1 (and
+    whether those are the elements an integer index picks, as cross-entropy picks its targets)."""
     for t in u.scalars:
         if not t._prev and not t.requires_grad and t.shape == mask.shape and np.array_equal(t.data, mask):
             return f"Y = {t.label}, the targets" if t.label else "Y = the targets"
     where = [element_name(wname, tuple(int(i) for i in idx)) for idx in np.argwhere(mask)]
     shown = ", ".join(where[:6]) + (", …" if len(where) > 6 else "")
-    return f"y = 1 at {shown} (the targets), 0 elsewhere"
+    return f"y = 1 at {shown}{' (the targets)' if _picked(u, mask) else ''}, 0 elsewhere"
+
+
+def _picked(u: Unrolled, mask: np.ndarray) -> bool:
+    """True when an integer-array index in the graph picks exactly the elements of ``mask``."""
+    for t in u.scalars:
+        if isinstance(t._op, ops.GetItem) and t._op.advanced and t._prev[0].shape == mask.shape:
+            picked = np.zeros(mask.shape, dtype=bool)
+            picked[t._op.index] = True
+            if np.array_equal(picked, mask):
+                return True
+    return False
 
 
 def demo_text() -> str:
