@@ -82,7 +82,11 @@ class MaxOf(LocalOp):
         return "1" if s == 1.0 else ("0" if s == 0.0 else f"1/{round(1 / s)}")
 
 
-def _scalar(op: ops.Op, parents: tuple[Value, ...]) -> Value:
+def _scalar(op: ops.Op, parents: tuple[Value, ...], number: float | None = None) -> Value:
+    if number is not None:  # a number operand (x * 2.0) is part of its node, not a parent
+        from .value import _with_number
+
+        return _with_number(op, parents[0], number)
     out, locs = op.forward(*(p.data for p in parents))
     locs = tuple(loc if loc is ONE else float(loc) for loc in locs)
     return _node(op, float(out), locs, parents, any(p.requires_grad for p in parents))
@@ -94,12 +98,13 @@ Rule = Callable[[Value, list[np.ndarray], "_Builder"], np.ndarray]
 
 
 def _elementwise(node: Value, args: list[np.ndarray], b: "_Builder") -> np.ndarray:
-    """The same op on the matching (broadcast) elements of its parents."""
+    """The same op on the matching (broadcast) elements of its parents (and its number operand)."""
     shape = node.shape
+    number = getattr(node, "_number", None)
     spread = [np.broadcast_to(a, shape) for a in args]
     out = np.empty(shape, dtype=object)
     for idx in np.ndindex(*shape):
-        out[idx] = _scalar(node._op, tuple(a[idx] for a in spread))
+        out[idx] = _scalar(node._op, tuple(a[idx] for a in spread), number)
     return out
 
 
@@ -230,11 +235,11 @@ def register(op_class: type, rule: Rule) -> None:
 
 
 def rule_for(op: ops.Op) -> Rule:
-    """The scalar rule of ``op``'s class; every op of ``ops/elementwise.py`` is elementwise."""
+    """The scalar rule of ``op``'s own class (a subclass may compute something else: min is not max);
+    every op of ``ops/elementwise.py`` is elementwise."""
     cls = type(op)
-    for c in cls.__mro__:
-        if c in RULES:
-            return RULES[c]
+    if cls in RULES:
+        return RULES[cls]
     if cls.__module__ == _ELEMENTWISE_MODULE:
         return _elementwise
     raise UnrollError(
