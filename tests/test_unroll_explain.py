@@ -187,9 +187,9 @@ def test_batched_ce_per_element_is_the_seed_claim_with_one_over_n(n, k, seed, fu
         scale = N if n > 1 else 1  # a mean over one sample divides by nothing
         want = (y_hat - 1) / scale if j == p else S(f"ŷ[{i},{j}]") / scale
         assert sympy.simplify(path.simplified - want) == 0
-        assert e.formula.matrix == ("∂L/∂Z = (Ŷ − Y)/N" if n > 1 else "∂L/∂Z = Ŷ − Y")
+        assert e.general.matrix == ("∂L/∂Z = (Ŷ − Y)/N" if n > 1 else "∂L/∂Z = Ŷ − Y")
     assert e.sizes == ({"N": n} if n > 1 else {})
-    assert e.formula is not None
+    assert e.general is not None
 
 
 def test_target_and_non_target_logits_read_as_in_the_seed():
@@ -229,7 +229,7 @@ def test_mse_on_a_batch_keeps_the_softmax_factor_seed_claim_3():
     assert sympy.simplify(direct[0].simplified - (-2 * yp * (1 - yp) ** 2 / N)) == 0
     rest = sum(S(f"ŷ[{i},{k}]") ** 2 for k in range(3) if k != p)
     assert sympy.simplify(sum(q.simplified for q in e.paths) - (-2 * yp * (1 - yp) ** 2 - 2 * yp * rest) / N) == 0
-    assert e.formula is None and "involves other elements" in str(e)
+    assert e.general is None and "involves other elements" in str(e)
 
 
 def test_sigmoid_bce_and_mse_on_a_batch_have_matrix_forms():
@@ -243,8 +243,8 @@ def test_sigmoid_bce_and_mse_on_a_batch_have_matrix_forms():
         e = tl.explain(L, Z, index=(1, 0))
         L.backward()
         assert e.total == pytest.approx(Z.grad[1, 0], abs=1e-12)
-        assert e.formula is not None and e.formula.matrix == matrix, str(e)
-        assert "Y = the targets" in e.formula.indicator
+        assert e.general is not None and e.general.matrix == matrix, str(e)
+        assert "Y = the targets" in e.general.indicator
         Z.zero_grad()
 
 
@@ -292,7 +292,7 @@ def test_an_interior_tensor_can_be_explained():
     e = tl.explain(L, Zi, index=(1, 0))
     L.backward()
     assert e.total == pytest.approx(Zi.grad[1, 0], abs=1e-12)
-    assert e.formula is not None and e.formula.matrix == "∂L/∂Z = (Ŷ − Y)/N"
+    assert e.general is not None and e.general.matrix == "∂L/∂Z = (Ŷ − Y)/N"
 
 
 # ---------------------------------------------------------------- bad input

@@ -110,8 +110,8 @@ def title(e: TensorExplanation) -> str:
         rows = sorted({row for row in e.rows if row is not None})
         total = f"Σ of {len(e.paths)} paths" + (f" (rows {', '.join(map(str, rows))})" if rows else "")
     text = f"∂{r}/∂{w} = {total} = {e.total:.4g}" if e.paths else e.note
-    if e.formula is not None:
-        text += f"\nat every element: {e.formula.matrix}"
+    if e.general is not None:
+        text += f"\nat every element: {e.general.matrix}"
     return text.replace("-", "−")
 
 

@@ -44,7 +44,7 @@ class TensorExplanation(Explanation):
 
     ``paths``, ``total`` and the rest are those of the scalar graph (``unrolled``);
     ``rows[k]`` is the batch row path k goes through, ``sizes`` the sizes named in the
-    formulas (N, K), ``formula`` the element and matrix forms where one holds everywhere.
+    formulas (N, K), ``general`` the element and matrix forms where one holds everywhere.
     """
 
     tensor_root: Value | None = None
@@ -55,7 +55,7 @@ class TensorExplanation(Explanation):
     reaching_rows: list[int] = field(default_factory=list)
     sizes: dict[str, int] = field(default_factory=dict)
     element_formula: str = ""
-    formula: Formula | None = None
+    general: Formula | None = None  # the formula that holds at every element, if one does
     note: str = ""
 
     @property
@@ -92,10 +92,10 @@ class TensorExplanation(Explanation):
             lines.append("sizes: " + ", ".join(f"{k} = {v}" for k, v in self.sizes.items()))
         if self.element_formula:
             lines.append(self.element_formula)
-        if self.formula is not None:
-            lines.append(f"at every element: {self.formula.element}")
-            lines.append(f"matrix form: {self.formula.matrix}" + (f"   ({self.formula.indicator})"
-                                                                  if self.formula.indicator else ""))
+        if self.general is not None:
+            lines.append(f"at every element: {self.general.element}")
+            lines.append(f"matrix form: {self.general.matrix}" + (f"   ({self.general.indicator})"
+                                                                  if self.general.indicator else ""))
             lines.append("(checked numerically against the tensor backward at every element)")
         return "\n".join(lines)
 
@@ -182,7 +182,7 @@ def explain_element(root: Value, wrt: Value, index: Any = None) -> TensorExplana
     else:
         at = f" at ({', '.join(letters)}) = {index if len(index) > 1 else index[0]}" if index else ""
         out.element_formula = f"∂{r}/∂{generic} = {_display(general[0])}{at}"
-        out.formula = _matrix_form(general, out, root, wrt, letters)
+        out.general = _matrix_form(general, out, root, wrt, letters)
     return out
 
 
