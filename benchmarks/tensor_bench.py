@@ -58,7 +58,7 @@ def numpy_step(weights, x, y, lr):
 def tl_setup(weights, dtype):
     model = nn.MLP([w.shape[0] for w, _ in weights] + [weights[-1][0].shape[1]], dtype=dtype)
     for lin, (W, b) in zip(model.layers[::2], weights):
-        lin.weight.data, lin.bias.data = W.copy(), b.copy()
+        lin.weight.data, lin.bias.data = W.T.copy(), b.copy()  # W is (in, out); Linear.weight (out, in)
     return model, optim.SGD(model.parameters(), lr=0.01)
 
 

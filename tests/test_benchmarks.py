@@ -64,5 +64,5 @@ def test_numpy_floor_does_the_same_step_as_tinygrad_lite(bench_modules):
     loss = tb.tl_step(model, opt, x, y)
     assert loss.item() == pytest.approx(floor_loss, rel=1e-12)
     for lin, (W, b) in zip(model.layers[::2], own):
-        np.testing.assert_allclose(lin.weight.data, W, rtol=1e-12)
+        np.testing.assert_allclose(lin.weight.data, W.T, rtol=1e-12)
         np.testing.assert_allclose(lin.bias.data, b, rtol=1e-12, atol=1e-15)

@@ -2,7 +2,7 @@
 
 from . import functional
 from ._state import detect_anomaly, enable_grad, no_grad
-from .errors import AnomalyError, GradcheckError, NonFiniteWarning, ShapeError
+from .errors import AnomalyError, GradcheckError, ModelFileError, NonFiniteWarning, ShapeError
 from .gradcheck import gradcheck
 from .steps import Step, Steps, backprop_steps
 from .unrolling import Unrolled, unroll
@@ -24,5 +24,5 @@ def __getattr__(name: str):
 __all__ = [
     "Value", "no_grad", "enable_grad", "detect_anomaly", "gradcheck", "functional",
     "backprop_steps", "Step", "Steps", "explain", "Explanation", "unroll", "Unrolled",
-    "GradcheckError", "AnomalyError", "ShapeError", "NonFiniteWarning",
+    "GradcheckError", "AnomalyError", "ShapeError", "NonFiniteWarning", "ModelFileError",
 ]

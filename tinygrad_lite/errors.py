@@ -15,3 +15,7 @@ class GradcheckError(AssertionError):
 
 class NonFiniteWarning(RuntimeWarning):
     """An op produced NaN/Inf (log of 0, division by 0, pow of a negative base...)."""
+
+
+class ModelFileError(ValueError):
+    """A model file ``Module.load`` cannot use: the message names the path and what is wrong."""

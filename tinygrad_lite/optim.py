@@ -11,6 +11,11 @@ from .value import Value
 
 
 class Optimizer:
+    """Holds the parameters and one dict of buffers per parameter (named as in ``torch.optim``)."""
+
+    hyperparameters: tuple[str, ...] = ("lr",)
+    buffers: tuple[str, ...] = ()
+
     def __init__(self, params: Iterable[Value], lr: float) -> None:
         self.params = list(params)
         if not self.params:
@@ -35,6 +40,54 @@ class Optimizer:
     def _update(self, p: Value, g: Any, state: dict[str, Any]) -> None:
         raise NotImplementedError
 
+    def state_dict(self) -> dict[str, Any]:
+        """Hyperparameters and copies of the buffers, laid out as ``torch.optim``'s state_dict."""
+        return {
+            "state": {i: {k: _copy(v) for k, v in s.items()} for i, s in enumerate(self.state) if s},
+            "param_groups": [{**{k: getattr(self, k) for k in self.hyperparameters},
+                              "params": list(range(len(self.params)))}],
+        }
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Continue from ``state_dict()``: the next ``step()`` is the one the saved optimizer would take.
+
+        Everything is checked first, so a dict that does not fit changes nothing.
+        """
+        who = f"{type(self).__name__}.load_state_dict"
+        try:
+            per_param, (group,) = state_dict["state"], state_dict["param_groups"]
+            hyper = {k: group[k] for k in self.hyperparameters}
+            n_saved = len(group["params"])
+        except (KeyError, TypeError, ValueError):
+            raise ValueError(f"{who}: expects the dict that {type(self).__name__}.state_dict() returns, with "
+                             f"'state' and one 'param_groups' entry holding {', '.join(self.hyperparameters)}") from None
+        if n_saved != len(self.params):
+            raise ValueError(f"{who}: the state was saved for {n_saved} parameters; this optimizer has "
+                             f"{len(self.params)}")
+        new: list[dict[str, Any]] = [{} for _ in self.params]
+        for i, bufs in per_param.items():
+            if not 0 <= int(i) < len(self.params):
+                raise ValueError(f"{who}: state for parameter {i}, but there are {len(self.params)}")
+            p = self.params[int(i)]
+            for k, v in bufs.items():
+                if k not in self.buffers:
+                    raise ValueError(f"{who}: unknown buffer {k!r} for parameter {i}; "
+                                     f"{type(self).__name__} keeps {', '.join(self.buffers)}")
+                if k == "step":
+                    new[int(i)][k] = int(v)
+                    continue
+                if np.shape(v) != p.shape:
+                    raise ValueError(f"{who}: buffer {k} of parameter {i} has shape {np.shape(v)}, "
+                                     f"the parameter {p.shape}")
+                new[int(i)][k] = float(v) if type(p.data) is float else np.array(v)
+        self.state = new
+        for k, v in hyper.items():
+            setattr(self, k, tuple(map(float, v)) if isinstance(v, (tuple, list)) else float(v))
+
+
+def _copy(v: Any) -> Any:
+    return np.array(v) if isinstance(v, np.ndarray) else v
+
 
 def _apply(p: Value, delta: Any) -> None:
     """p ← p − delta (in place for arrays)."""
@@ -47,6 +100,9 @@ def _apply(p: Value, delta: Any) -> None:
 class SGD(Optimizer):
     """p ← p − lr·b with b = momentum·b + (g + weight_decay·p) (b = g on the first step)."""
 
+    hyperparameters = ("lr", "momentum", "weight_decay")
+    buffers = ("momentum_buffer",)
+
     def __init__(self, params: Iterable[Value], lr: float, momentum: float = 0.0, weight_decay: float = 0.0) -> None:
         super().__init__(params, lr)
         if momentum < 0 or weight_decay < 0:
@@ -57,15 +113,18 @@ class SGD(Optimizer):
         if self.weight_decay:
             g = g + self.weight_decay * p.data
         if self.momentum:
-            buf = state.get("momentum")
+            buf = state.get("momentum_buffer")
             buf = g if buf is None else self.momentum * buf + g
-            state["momentum"] = buf
+            state["momentum_buffer"] = buf
             g = buf
         _apply(p, self.lr * g)
 
 
 class Adam(Optimizer):
     """Adam with bias correction, in the same order of operations as ``torch.optim.Adam``."""
+
+    hyperparameters = ("lr", "betas", "eps", "weight_decay")
+    buffers = ("step", "exp_avg", "exp_avg_sq")
 
     def __init__(self, params: Iterable[Value], lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0.0) -> None:
@@ -79,9 +138,9 @@ class Adam(Optimizer):
         if self.weight_decay:
             g = g + self.weight_decay * p.data
         t = state["step"] = state.get("step", 0) + 1
-        m, v = state.get("m", 0.0 * g), state.get("v", 0.0 * g)
-        m = state["m"] = m + (1 - b1) * (g - m)  # torch: exp_avg.lerp_(grad, 1 - beta1)
-        v = state["v"] = b2 * v + (1 - b2) * (g * g)
+        m, v = state.get("exp_avg", 0.0 * g), state.get("exp_avg_sq", 0.0 * g)
+        m = state["exp_avg"] = m + (1 - b1) * (g - m)  # torch: exp_avg.lerp_(grad, 1 - beta1)
+        v = state["exp_avg_sq"] = b2 * v + (1 - b2) * (g * g)
         bias1, bias2 = 1 - b1**t, 1 - b2**t
         denom = np.sqrt(v) / math.sqrt(bias2) + self.eps
         _apply(p, (self.lr / bias1) * (m / denom))

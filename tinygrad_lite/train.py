@@ -62,7 +62,7 @@ def saturate(model: nn.MLP, X: np.ndarray, y: np.ndarray, target: float = 0.001,
         h = nn.Sequential(*model.layers[:-1])(Value(X)).data
     w, b = head.weight.data.copy(), head.bias.data.copy()
     for alpha in 2.0 ** np.arange(0, 16):
-        logits = -alpha * (h @ w + b)
+        logits = -alpha * (h @ w.T + b)
         logits -= logits.max(1, keepdims=True)
         yp = (np.exp(logits) / np.exp(logits).sum(1, keepdims=True))[np.arange(len(y)), y]
         if np.median(yp) < target:
