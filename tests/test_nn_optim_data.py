@@ -12,7 +12,8 @@ def test_shapes_and_parameter_counts():
     mlp = nn.MLP([2, 16, 16, 3], rng=0)
     assert len(mlp.parameters()) == 6
     assert sum(p.size for p in mlp.parameters()) == 2 * 16 + 16 + 16 * 16 + 16 + 16 * 3 + 3
-    assert [n for n, _ in mlp.named_parameters()][:2] == ["layers.0.weight", "layers.0.bias"]
+    assert [n for n, _ in mlp.named_parameters()] == ["0.weight", "0.bias", "2.weight", "2.bias", "4.weight", "4.bias"]
+    assert mlp[0].weight.shape == (16, 2) and mlp[4].weight.shape == (3, 16)
     assert isinstance(mlp.layers[1], nn.ReLU) and isinstance(mlp.layers[-1], nn.Linear)
     assert mlp(tl.Value(np.ones((5, 2)))).shape == (5, 3)
     assert nn.Linear(4, 2, bias=False).bias is None and len(nn.Linear(4, 2, bias=False).parameters()) == 1
@@ -42,7 +43,7 @@ def test_save_load_round_trip_without_pickle(tmp_path):
     a, b = nn.MLP([2, 8, 2], rng=0), nn.MLP([2, 8, 2], rng=1)
     path = a.save(tmp_path / "m.npz")
     with np.load(path, allow_pickle=False) as f:
-        assert set(f.files) == set(a.state_dict())
+        assert set(f.files) == set(a.state_dict()) | {"__format_version__"} and int(f["__format_version__"]) == 2
     assert b.load(path) is b
     for pa, pb in zip(a.parameters(), b.parameters()):
         np.testing.assert_array_equal(pa.data, pb.data)
@@ -51,23 +52,30 @@ def test_save_load_round_trip_without_pickle(tmp_path):
     assert type(scalar.w[0].data) is float
 
 
-def test_bad_state_dicts_name_the_parameter_and_change_nothing(tmp_path):
+def test_bad_state_dicts_name_the_parameter_and_change_nothing():
     m = nn.MLP([2, 8, 2], rng=0)
     before = m.state_dict()
     bad = nn.MLP([2, 4, 2], rng=0).state_dict()
-    with pytest.raises(ValueError, match=r"layers.0.weight has shape \(2, 8\) but the state has \(2, 4\)"):
+    with pytest.raises(ValueError, match=r"parameter 0.weight has shape \(4, 2\) in the state dict but \(8, 2\)"):
         m.load_state_dict(bad)
-    with pytest.raises(KeyError, match="missing layers.2.bias"):
-        m.load_state_dict({k: v for k, v in before.items() if k != "layers.2.bias"})
-    np.savez(tmp_path / "partial.npz", **{"layers.0.weight": before["layers.0.weight"]})
-    with pytest.raises(KeyError, match="is missing"):
-        m.load(tmp_path / "partial.npz")
+    with pytest.raises(ValueError, match="no entry for parameter.s. 2.bias"):
+        m.load_state_dict({k: v for k, v in before.items() if k != "2.bias"})
+    with pytest.raises(ValueError, match="no parameter of this MLP: extra"):
+        m.load_state_dict({**before, "extra": np.zeros(2)})
+    with pytest.raises(ValueError, match="0.bias is complex"):
+        m.load_state_dict({**before, "0.bias": before["0.bias"] + 1j})
+    with pytest.raises(ValueError, match="2.bias has 1 value.s. that are NaN or ±inf.*allow_nonfinite=True"):
+        m.load_state_dict({**before, "2.bias": np.array([0.0, np.nan])})
     for k, v in m.state_dict().items():
         np.testing.assert_array_equal(v, before[k])
+    m.load_state_dict({**before, "2.bias": np.array([0.0, np.inf])}, allow_nonfinite=True)
+    assert m[2].bias.data[1] == np.inf
+    m.load_state_dict({**before, "2.bias": np.array([3, 4])})  # integers: converted to the parameter's dtype
+    assert m[2].bias.dtype == np.float64 and m[2].bias.data.tolist() == [3.0, 4.0]
     with pytest.raises(ValueError, match="positive integer"):
         nn.Linear(0, 3)
-    with pytest.raises(ValueError, match="activation='gelu'"):
-        nn.MLP([2, 2], activation="gelu")
+    with pytest.raises(ValueError, match="activation='nope'"):
+        nn.MLP([2, 2], activation="nope")
 
 
 def test_sgd_matches_closed_form_with_momentum_and_weight_decay():
