@@ -160,7 +160,8 @@ def _read_archive(module: Module, zf: zipfile.ZipFile, allow_nonfinite: bool) ->
     version_entry = entries.pop(FORMAT_KEY, None)
     version = 1 if version_entry is None else _read_version(zf, version_entry)
     slots = _slots(module, version)
-    _check_names(module, slots, list(entries), "the file")
+    hint = f" (it has no {FORMAT_KEY} entry, so it was read as format 1, whose names differ)" if version == 1 else ""
+    _check_names(module, slots, list(entries), "the file", hint)
     values = []
     for key, slot in slots.items():
         def check(dtype: np.dtype, shape: tuple[int, ...], key: str = key, slot: _Slot = slot) -> None:
@@ -244,7 +245,7 @@ def _listed(names: list[str], limit: int = 6) -> str:
     return ", ".join(names[:limit]) + (f", … ({len(names)} in all)" if len(names) > limit else "")
 
 
-def _check_names(module: Module, slots: dict[str, _Slot], keys: list[str], where: str) -> None:
+def _check_names(module: Module, slots: dict[str, _Slot], keys: list[str], where: str, hint: str = "") -> None:
     missing = [k for k in slots if k not in keys]
     extra = [k for k in keys if k not in slots]
     if not missing and not extra:
@@ -252,7 +253,7 @@ def _check_names(module: Module, slots: dict[str, _Slot], keys: list[str], where
     kind = type(module).__name__
     problems = []
     if missing:
-        problems.append(f"{where} has no entry for parameter(s) {_listed(missing)}")
+        problems.append(f"{where} has no entry for parameter(s) {_listed(missing)}{hint}")
     if extra:
         problems.append(f"{where} has entries for no parameter of this {kind}: {_listed(extra)}")
     raise _Refused("; ".join(problems) + f" (this {kind} has {_listed(list(slots)) or 'no parameters'}); "
