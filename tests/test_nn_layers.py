@@ -259,3 +259,21 @@ def test_optimizer_state_dict_layout_and_bad_states_change_nothing():
     after = opt.state_dict()
     assert after["param_groups"] == before["param_groups"]
     np.testing.assert_array_equal(after["state"][0]["exp_avg"], before["state"][0]["exp_avg"])
+
+
+def test_the_pytorch_page_runs_in_both_libraries(tmp_path, monkeypatch):
+    """docs/pytorch.md: its ```py (PyTorch) blocks, skipped by the docs test, run here after its ```python block."""
+    pytest.importorskip("torch")
+    import re
+    from pathlib import Path
+
+    page = (Path(__file__).parent.parent / "docs" / "pytorch.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```(python|py)\n(.*?)```", page, re.S)
+    assert [kind for kind, _ in blocks] == ["python", "py", "py", "py", "py", "py"]
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {"__name__": "__docs__"}
+    for k, (_, code) in enumerate(blocks):
+        exec(compile(code, f"pytorch.md[block {k}]", "exec"), namespace)
+    tl_model, torch_model = namespace["tl_model"], namespace["torch_model"]
+    for (name, p), (_, tp) in zip(tl_model.named_parameters(), torch_model.named_parameters()):
+        np.testing.assert_array_equal(p.data, tp.detach().numpy(), err_msg=name)  # back and forth, unchanged
