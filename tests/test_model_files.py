@@ -49,6 +49,14 @@ def test_a_saved_file_carries_the_format_version_and_round_trips(tmp_path):
     assert b.load(path) is b and _same(b, a.state_dict())
 
 
+def test_fortran_order_data_and_appended_layers_round_trip(tmp_path):
+    a = nn.Sequential(nn.Linear(3, 2, rng=0)).append(nn.Tanh()).append(nn.Linear(2, 4, rng=1))
+    assert [n for n, _ in a.named_parameters()] == ["0.weight", "0.bias", "2.weight", "2.bias"]
+    a[2].weight.data = np.asfortranarray(a[2].weight.data)
+    b = nn.Sequential(nn.Linear(3, 2, rng=2), nn.Tanh(), nn.Linear(2, 4, rng=3)).load(a.save(tmp_path / "f.npz"))
+    assert _same(b, a.state_dict()) and b[2].weight.data.flags.c_contiguous and b[2].weight.data.flags.writeable
+
+
 def _format1(module):
     """What the code before format 2 wrote for ``module``: Linear weights (in, out), Sequential layers in 'layers'."""
     out = {}

@@ -315,6 +315,13 @@ class Sequential(Module):
     def __len__(self) -> int:
         return len(self.layers)
 
+    def append(self, layer: Module) -> Sequential:
+        """Add ``layer`` at the end (named by its position, as PyTorch); returns self."""
+        if not isinstance(layer, Module):
+            raise TypeError(f"Sequential.append: {type(layer).__name__} is not a Module")
+        setattr(self, str(len(self)), layer)
+        return self
+
     def __repr__(self) -> str:
         return "Sequential(" + ", ".join(map(repr, self.layers)) + ")"
 

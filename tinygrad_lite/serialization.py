@@ -212,7 +212,10 @@ def _slots(module: Module, version: int) -> dict[str, _Slot]:
     if version == 1:
         slots = {}
         for name, p in params:
-            legacy, transposed = _format1_name(module, name)
+            try:
+                legacy, transposed = _format1_name(module, name)
+            except (AttributeError, LookupError, TypeError, ValueError):  # a structure format 1 never wrote
+                legacy, transposed = name, False
             slots[legacy] = _Slot(name, p, transposed)
         return slots
     if version > FORMAT_VERSION:
