@@ -8,7 +8,7 @@ import operator
 import weakref
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any, Iterable, Iterator, Mapping, Sequence
+from typing import Any, BinaryIO, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -122,14 +122,14 @@ class Module:
 
         return serialization.load_state(self, state, allow_nonfinite=allow_nonfinite)
 
-    def save(self, path: str | Path) -> Path:
-        """Write the parameters to a versioned ``.npz`` model file (plain arrays, no pickle)."""
+    def save(self, path: str | Path | BinaryIO) -> Path | BinaryIO:
+        """Write the parameters to a versioned ``.npz`` model file (plain arrays, no pickle), or a binary file object."""
         from . import serialization
 
         return serialization.save(self, path)
 
-    def load(self, path: str | Path, *, allow_nonfinite: bool = False) -> Module:
-        """Read a model file written by ``save`` into this module, in place; returns it.
+    def load(self, path: str | Path | BinaryIO, *, allow_nonfinite: bool = False) -> Module:
+        """Read a model file (or binary file object) written by ``save`` into this module, in place; returns it.
 
         Any problem raises ``ModelFileError`` naming the path and what is wrong, and leaves
         the module unchanged; files from before format 2 (Linear weights ``(in, out)``) are converted.

@@ -21,7 +21,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, BinaryIO, Callable, Mapping
 
 import numpy as np
 
@@ -59,31 +59,44 @@ class _Slot:
 
 # ------------------------------------------------------------------ writing
 
-def save(module: Module, path: str | Path) -> Path:
-    """Write ``module.state_dict()`` and the format version to ``path``; returns the path."""
-    path = Path(path)
+def save(module: Module, path: str | Path | BinaryIO) -> Path | BinaryIO:
+    """Write ``module.state_dict()`` and the format version to ``path`` (or a binary file object)."""
     entries = {FORMAT_KEY: np.array(FORMAT_VERSION, dtype=np.int64), **module.state_dict()}
+    if hasattr(path, "write"):
+        _write(path, entries)
+        return path
+    path = Path(path)
     partial = path.with_name(f".{path.name}.partial")
     try:
-        with zipfile.ZipFile(partial, "w", zipfile.ZIP_STORED) as zf:  # the layout np.savez writes
-            for key, arr in entries.items():
-                with zf.open(f"{key}.npy", "w", force_zip64=True) as f:
-                    np.lib.format.write_array(f, np.asarray(arr), allow_pickle=False)
+        with open(partial, "wb") as f:
+            _write(f, entries)
         os.replace(partial, path)  # a crash while saving leaves an earlier file whole
     finally:
         partial.unlink(missing_ok=True)
     return path
 
 
+def _write(f: BinaryIO, entries: dict[str, np.ndarray]) -> None:
+    with zipfile.ZipFile(f, "w", zipfile.ZIP_STORED) as zf:  # the layout np.savez writes
+        for key, arr in entries.items():
+            with zf.open(f"{key}.npy", "w", force_zip64=True) as entry:
+                np.lib.format.write_array(entry, np.asarray(arr), allow_pickle=False)
+
+
 # ------------------------------------------------------------------ reading
 
-def load(module: Module, path: str | Path, *, allow_nonfinite: bool = False) -> Module:
-    """Check the model file at ``path`` in full, then copy it into ``module``; returns the module."""
-    path = Path(path)
+def load(module: Module, path: str | Path | BinaryIO, *, allow_nonfinite: bool = False) -> Module:
+    """Check the model file at ``path`` (or a binary file object) in full, then copy it into ``module``."""
     try:
-        values = _read_file(module, path, allow_nonfinite)
+        if hasattr(path, "read"):
+            where = getattr(path, "name", None) or f"<{type(path).__name__}>"
+            values = _read_file(module, path, allow_nonfinite)
+        else:
+            where = path = Path(path)
+            with open(path, "rb") as f:  # a missing file is the usual FileNotFoundError, which names the path
+                values = _read_file(module, f, allow_nonfinite)
     except _Refused as e:
-        raise ModelFileError(f"{path}: {e}") from None
+        raise ModelFileError(f"{where}: {e}") from None
     _assign(values)
     return module
 
@@ -111,9 +124,11 @@ def _assign(values: list[tuple[Value, Any]]) -> None:
         p.data = v
 
 
-def _read_file(module: Module, path: Path, allow_nonfinite: bool) -> list[tuple[Value, Any]]:
-    with open(path, "rb") as f:  # a missing file is the usual FileNotFoundError, which names the path
-        head = f.read(8)
+def _read_file(module: Module, f: BinaryIO, allow_nonfinite: bool) -> list[tuple[Value, Any]]:
+    start = f.tell()
+    head = f.read(8)
+    size = f.seek(0, os.SEEK_END) - start
+    f.seek(start)
     if not head:
         raise _Refused("not a model file: it is empty (0 bytes)")
     if head.startswith(b"\x93NUMPY"):
@@ -121,10 +136,10 @@ def _read_file(module: Module, path: Path, allow_nonfinite: bool) -> list[tuple[
     if not head.startswith(b"PK"):
         raise _Refused(f"not a model file: it does not start like a .npz archive{_looks_like(head)}")
     try:
-        zf = zipfile.ZipFile(path)
+        zf = zipfile.ZipFile(f)
     except _DAMAGE as e:
         raise _Refused(
-            f"truncated or damaged: {path.stat().st_size} bytes and no readable zip directory at the end ({e}); "
+            f"truncated or damaged: {size} bytes and no readable zip directory at the end ({e}); "
             "was it cut off while saving or copying?"
         ) from None
     with zf:
