@@ -12,6 +12,7 @@ from typing import Any, BinaryIO, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 
+from . import serialization
 from .errors import ShapeError
 from .value import Value
 
@@ -118,14 +119,10 @@ class Module:
         Everything is checked first (names, shapes, real dtypes, finite values unless
         ``allow_nonfinite``), so a bad dict raises ValueError and changes nothing.
         """
-        from . import serialization
-
         return serialization.load_state(self, state, allow_nonfinite=allow_nonfinite)
 
     def save(self, path: str | Path | BinaryIO) -> Path | BinaryIO:
         """Write the parameters to a versioned ``.npz`` model file (plain arrays, no pickle), or a binary file object."""
-        from . import serialization
-
         return serialization.save(self, path)
 
     def load(self, path: str | Path | BinaryIO, *, allow_nonfinite: bool = False) -> Module:
@@ -134,8 +131,6 @@ class Module:
         Any problem raises ``ModelFileError`` naming the path and what is wrong, and leaves
         the module unchanged; files from before format 2 (Linear weights ``(in, out)``) are converted.
         """
-        from . import serialization
-
         return serialization.load(self, path, allow_nonfinite=allow_nonfinite)
 
     def __repr__(self) -> str:
