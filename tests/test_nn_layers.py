@@ -254,6 +254,8 @@ def test_optimizer_state_dict_layout_and_bad_states_change_nothing():
         opt.load_state_dict(bad)
     with pytest.raises(ValueError, match="unknown buffer 'momentum_buffer'"):
         opt.load_state_dict({"state": {0: {"momentum_buffer": np.zeros(2)}}, "param_groups": sd["param_groups"]})
+    with pytest.raises(ValueError, match="'state' maps parameter indices to dicts of buffers; got 'x'"):
+        opt.load_state_dict({"state": {"x": {}}, "param_groups": sd["param_groups"]})
     with pytest.raises(ValueError, match="expects the dict that SGD.state_dict.. returns"):
         optim.SGD([p], lr=0.1).load_state_dict(sd)
     after = opt.state_dict()

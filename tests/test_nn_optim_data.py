@@ -62,6 +62,10 @@ def test_bad_state_dicts_name_the_parameter_and_change_nothing():
         m.load_state_dict({k: v for k, v in before.items() if k != "2.bias"})
     with pytest.raises(ValueError, match="no parameter of this MLP: extra"):
         m.load_state_dict({**before, "extra": np.zeros(2)})
+    with pytest.raises(ValueError, match="entries for no parameter of this MLP: 0, None"):
+        m.load_state_dict({**before, 0: np.zeros(2), None: 1})
+    with pytest.raises(ValueError, match="expects a dict of name → array"):
+        m.load_state_dict(list(before.values()))
     with pytest.raises(ValueError, match="0.bias is complex"):
         m.load_state_dict({**before, "0.bias": before["0.bias"] + 1j})
     with pytest.raises(ValueError, match="2.bias has 1 value.s. that are NaN or ±inf.*allow_nonfinite=True"):

@@ -56,7 +56,8 @@ class Optimizer:
         who = f"{type(self).__name__}.load_state_dict"
         try:
             per_param, (group,) = state_dict["state"], state_dict["param_groups"]
-            hyper = {k: group[k] for k in self.hyperparameters}
+            hyper = {k: tuple(map(float, group[k])) if isinstance(group[k], (tuple, list)) else float(group[k])
+                     for k in self.hyperparameters}
             n_saved = len(group["params"])
         except (KeyError, TypeError, ValueError):
             raise ValueError(f"{who}: expects the dict that {type(self).__name__}.state_dict() returns, with "
@@ -66,23 +67,28 @@ class Optimizer:
                              f"{len(self.params)}")
         new: list[dict[str, Any]] = [{} for _ in self.params]
         for i, bufs in per_param.items():
-            if not 0 <= int(i) < len(self.params):
+            try:
+                i, bufs = int(i), dict(bufs)
+            except (TypeError, ValueError):
+                raise ValueError(f"{who}: 'state' maps parameter indices to dicts of buffers; got {i!r}: "
+                                 f"{type(bufs).__name__}") from None
+            if not 0 <= i < len(self.params):
                 raise ValueError(f"{who}: state for parameter {i}, but there are {len(self.params)}")
-            p = self.params[int(i)]
+            p = self.params[i]
             for k, v in bufs.items():
                 if k not in self.buffers:
                     raise ValueError(f"{who}: unknown buffer {k!r} for parameter {i}; "
                                      f"{type(self).__name__} keeps {', '.join(self.buffers)}")
                 if k == "step":
-                    new[int(i)][k] = int(v)
+                    new[i][k] = int(v)
                     continue
                 if np.shape(v) != p.shape:
                     raise ValueError(f"{who}: buffer {k} of parameter {i} has shape {np.shape(v)}, "
                                      f"the parameter {p.shape}")
-                new[int(i)][k] = float(v) if type(p.data) is float else np.array(v)
+                new[i][k] = float(v) if type(p.data) is float else np.array(v)
         self.state = new
         for k, v in hyper.items():
-            setattr(self, k, tuple(map(float, v)) if isinstance(v, (tuple, list)) else float(v))
+            setattr(self, k, v)
 
 
 def _copy(v: Any) -> Any:

@@ -259,8 +259,8 @@ def _format1_name(module: Module, name: str) -> tuple[str, bool]:
     return ".".join(out + [last]), isinstance(obj, Linear) and last == "weight"
 
 
-def _listed(names: list[str], limit: int = 6) -> str:
-    return ", ".join(names[:limit]) + (f", … ({len(names)} in all)" if len(names) > limit else "")
+def _listed(names: list[Any], limit: int = 6) -> str:
+    return ", ".join(map(str, names[:limit])) + (f", … ({len(names)} in all)" if len(names) > limit else "")
 
 
 def _check_names(module: Module, slots: dict[str, _Slot], keys: list[str], where: str, hint: str = "") -> None:
