@@ -76,6 +76,19 @@ def test_custom_modules_and_every_layer_have_torch_keys_and_layouts():
     np.testing.assert_allclose(net(x).data, tnet(torch.from_numpy(x)).detach().numpy(), rtol=1e-12, atol=1e-14)
 
 
+@pytest.mark.parametrize("x_shape", [(3,), (4, 3), (2, 4, 3)])
+def test_linear_gradcheck_through_input_weight_and_bias(x_shape):
+    lin = nn.Linear(3, 2, rng=0)
+    rng = np.random.default_rng(0)
+
+    def f(x, w, b):
+        lin.weight, lin.bias = w, b
+        return lin(x)
+
+    assert tl.gradcheck(f, rng.standard_normal(x_shape), rng.standard_normal((2, 3)), rng.standard_normal(2))
+    assert lin(np.ones(x_shape)).parents[0].parents[1].op == "transpose"  # drawn as x @ weightᵀ + bias
+
+
 def test_drawings_label_parameters_by_their_names():
     model = nn.MLP([2, 3, 2], rng=0)
     assert [p.label for p in model.parameters()] == [n for n, _ in model.named_parameters()]
