@@ -278,7 +278,7 @@ def test_optimizer_state_dict_layout_and_bad_states_change_nothing():
 
 def test_the_pytorch_page_runs_in_both_libraries(tmp_path, monkeypatch):
     """docs/pytorch.md: its ```py (PyTorch) blocks, skipped by the docs test, run here after its ```python block."""
-    pytest.importorskip("torch")
+    torch = pytest.importorskip("torch")
     import re
     from pathlib import Path
 
@@ -287,8 +287,13 @@ def test_the_pytorch_page_runs_in_both_libraries(tmp_path, monkeypatch):
     assert [kind for kind, _ in blocks] == ["python", "py", "py", "py", "py", "py"]
     monkeypatch.chdir(tmp_path)
     namespace: dict = {"__name__": "__docs__"}
-    for k, (_, code) in enumerate(blocks):
-        exec(compile(code, f"pytorch.md[block {k}]", "exec"), namespace)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny matrices: extra threads only spin, and slow the 2-core CI
+    try:
+        for k, (_, code) in enumerate(blocks):
+            exec(compile(code, f"pytorch.md[block {k}]", "exec"), namespace)
+    finally:
+        torch.set_num_threads(threads)
     tl_model, torch_model = namespace["tl_model"], namespace["torch_model"]
     for (name, p), (_, tp) in zip(tl_model.named_parameters(), torch_model.named_parameters()):
         np.testing.assert_array_equal(p.data, tp.detach().numpy(), err_msg=name)  # back and forth, unchanged
