@@ -12,9 +12,9 @@ from typing import Any, BinaryIO, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 
-from . import ops, serialization
+from . import serialization
 from .errors import ShapeError
-from .value import Value, _unary
+from .value import Value
 
 _rng = np.random.default_rng(0)
 # Values created as layer parameters (weakly held), so drawings can tell parameters from inputs.
@@ -166,24 +166,6 @@ def _as_value(x: Any) -> Value:
     return x if isinstance(x, Value) else Value(x, requires_grad=False)
 
 
-class _MatrixT(ops.Transpose):
-    """``W.T`` of a Linear weight: the transpose op (drawn and explained as one), without the
-    axis bookkeeping a matrix does not need; it is ~10× cheaper, which matters on small nets."""
-
-    def __init__(self) -> None:
-        super().__init__(None)
-        self.perm = (1, 0)
-
-    def forward(self, a: Any) -> tuple[Any, None]:
-        return a.T, None
-
-    def backward(self, saved: Any, g: Any, parents: tuple) -> tuple[Any]:
-        return (g.T,)
-
-
-_MATRIX_T = _MatrixT()  # stateless: one shared instance
-
-
 class Linear(Module):
     """y = x @ W.T + b with W of shape (out_features, in_features) as PyTorch, initialised U(±1/√in_features)."""
 
@@ -201,7 +183,7 @@ class Linear(Module):
     def forward(self, x: Any) -> Value:
         x = _as_value(x)
         try:
-            out = x @ _unary(_MATRIX_T, self.weight)
+            out = x @ self.weight.T
         except ShapeError:
             raise ShapeError(
                 f"{self!r}: input of shape {x.shape} must end in in_features={self.in_features}, "
