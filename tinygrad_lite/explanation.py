@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterable
 
 import numpy as np
 import sympy
@@ -74,7 +74,19 @@ class Explanation:
 
     @property
     def total_expression(self) -> sympy.Expr:
-        return sympy.factor(sympy.cancel(sum((p.simplified for p in self.paths), sympy.Integer(0))))
+        """Σ over paths of the simplified forms, kept as that sum (as the seed writes MSE's total)."""
+        if len(self.paths) == 1:
+            return self.paths[0].simplified
+        return sympy.Add(*(p.simplified for p in self.paths), evaluate=False)
+
+    def latex(self) -> str:
+        r"""The explanation as LaTeX (an ``aligned`` block; ``\hat{y}_{0}``, cancelled factors in ``\cancel``)."""
+        from .display import explanation_latex
+
+        return explanation_latex(self)
+
+    def _repr_latex_(self) -> str:
+        return f"$$\n{self.latex()}\n$$"
 
     def __str__(self) -> str:
         r, w = self.names[self.root], self.names[self.wrt]
@@ -91,7 +103,7 @@ class Explanation:
             else:
                 lines.append("    nothing cancels")
         if len(self.paths) > 1:
-            lines.append(f"total: {_show(self.total_expression)} = {fmt(self.total, 6)}")
+            lines.append(f"total: {show_sum(p.simplified for p in self.paths)} = {fmt(self.total, 6)}")
         return "\n".join(lines)
 
 
@@ -109,6 +121,18 @@ def _instantiate(template: str, values: dict[str, sympy.Expr]) -> sympy.Expr:
     """The template with its names replaced by expressions (parsing dominates explain's time otherwise)."""
     expr = _parsed(template, tuple(sorted(values)))
     return expr.xreplace({sympy.Symbol(f"_{k}_"): v for k, v in values.items()})
+
+
+def show_sum(forms: Iterable[sympy.Expr]) -> str:
+    """Terms in the book's notation joined by + and −, each kept as written: ``−2·ŷ0·(ŷ0 − 1)² − 2·ŷ0·ŷ1²``."""
+    out = ""
+    for f in forms:
+        t = _show(f)
+        if not out:
+            out = t
+        else:
+            out += f" − {t[1:]}" if t.startswith("−") else f" + {t}"
+    return out or "0"
 
 
 def _symbols(nodes: list[Value], names: dict[Value, str]) -> dict[Value, sympy.Expr]:
