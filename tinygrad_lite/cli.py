@@ -129,7 +129,7 @@ def plot_sweep(out: Path) -> list[Path]:
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        print("note: install matplotlib (pip install 'tinygrad-lite[plot]') for the sweep plot; sweep.csv has the numbers")
+        print("note: matplotlib (a dependency) is missing: pip install matplotlib for the sweep plot; sweep.csv has the numbers")
         return []
     qs = np.linspace(0.001, 0.999, 200)
     ce = qs - 1

@@ -85,6 +85,10 @@ class Explanation:
 
         return explanation_latex(self)
 
+    def __repr__(self) -> str:
+        r, w = self.names[self.root], self.names[self.wrt]
+        return f"<Explanation ∂{r}/∂{w} = {fmt(self.total, 6)} over {len(self.paths)} path(s); print() it for the steps>"
+
     def _repr_latex_(self) -> str:
         return f"$$\n{self.latex()}\n$$"
 
@@ -229,6 +233,12 @@ def explain(root: Value, wrt: Value, index: Any = None) -> Explanation:
     """
     if not isinstance(root, Value) or not isinstance(wrt, Value):
         raise TypeError("explain: root and wrt must be Values")
+    if not root._prev or not root.requires_grad:
+        what = "a leaf" if not root._prev else "built without gradients (under no_grad(), or from constants only)"
+        raise ValueError(
+            f"explain: the root {root.label or repr(root)} is {what}, so it has no graph to explain; "
+            "build it from Values that require gradients, outside no_grad()"
+        )
     nodes = graph_nodes(root)
     names = node_names(nodes)
     if wrt not in names:

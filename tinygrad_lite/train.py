@@ -123,7 +123,7 @@ def plot_histories(histories: dict[str, History], stem: Path, title: str) -> lis
         matplotlib.rcParams["svg.hashsalt"] = "tinygrad_lite"  # same SVG bytes on every run
         import matplotlib.pyplot as plt
     except ImportError:
-        print("note: install matplotlib (pip install 'tinygrad-lite[plot]') for the plot; the CSV has the curves")
+        print("note: matplotlib (a dependency) is missing: pip install matplotlib for the plot; the CSV has the curves")
         return []
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 3.4))
     for loss, h in histories.items():

@@ -1,0 +1,131 @@
+"""The notebooks in examples/: committed without outputs, and run clean in a real Jupyter kernel.
+
+Each executed notebook must show what a learner is promised (graphs as SVG, the explanation
+as typeset math, the steps as a table, the stepper) and the numbers its text claims.
+"""
+
+import importlib.util
+import json
+import math
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tinygrad_lite import seed
+
+ROOT = Path(__file__).parent.parent
+NOTEBOOKS = sorted((ROOT / "examples").glob("*.ipynb"))
+nbformat = pytest.importorskip("nbformat")
+HAVE_KERNEL = all(importlib.util.find_spec(m) is not None for m in ("ipykernel", "nbclient"))
+needs_kernel = pytest.mark.skipif(
+    (not HAVE_KERNEL or shutil.which("dot") is None) and "CI" not in os.environ,
+    reason="needs ipykernel, nbclient and Graphviz's dot (CI installs them)",
+)
+# After the notebook, the same kernel reports what the test checks (the notebook's own variables).
+CLAIMS = {
+    "01_seed_walkthrough": "{'losses': losses, 'z_grad': [v.grad for v in z], 'yhat': [v.data for v in yhat],"
+                           " 'ce_simplified': str(ce.paths[0].simplified), 'ce_cancelled': [str(c) for c in ce.paths[0].cancelled],"
+                           " 'mse_total': mse.total, 'zm_grad': [v.grad for v in zm], 'yhat_m': [v.data for v in yhat_m],"
+                           " 'mse_paths': len(mse.paths), 'ce_sweep': grads['ce'][0], 'mse_sweep': grads['mse'][0], 'q': qs[0]}",
+    "02_micrograd_moons": "{'accuracy': float(accuracy), 'loss': loss.item(), 'neuron_active': out.data > 0,"
+                          " 'w_grads': [w.grad for w in neuron.w], 'x': [v.data for v in x]}",
+    "03_saturated_start": "{'median_yp': median_yp, 'acc': {k: h.accuracy for k, h in histories.items()},"
+                          " 'grad_zp': {k: h.grad_zp for k, h in histories.items()}}",
+}
+
+
+def test_there_are_three_notebooks():
+    assert [p.stem for p in NOTEBOOKS] == sorted(CLAIMS)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_committed_without_outputs(path):
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None, f"{path.name}: strip outputs"
+    assert set(nb.metadata) <= {"kernelspec", "language_info"}, f"{path.name}: metadata {sorted(nb.metadata)}"
+
+
+def _execute(path: Path, tmp: Path) -> tuple[list, dict]:
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(path, as_version=4)
+    probe = "import json as _json\nprint(_json.dumps(" + CLAIMS[path.stem] + ", default=float))"
+    nb.cells.append(nbformat.v4.new_code_cell(probe))
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp)}}).execute()
+    outputs = [o for c in nb.cells[:-1] if c.cell_type == "code" for o in c.outputs]
+    return outputs, json.loads(nb.cells[-1].outputs[0]["text"])
+
+
+@pytest.fixture(scope="module")
+def executed(tmp_path_factory):
+    pytest.importorskip("nbclient")
+    old = os.environ.get("PYTHONPATH")
+    try:
+        return {p.stem: _execute(p, tmp_path_factory.mktemp(p.stem)) for p in NOTEBOOKS}
+    finally:
+        if old is None:
+            os.environ.pop("PYTHONPATH", None)
+        else:
+            os.environ["PYTHONPATH"] = old
+
+
+def _mimes(outputs: list) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for o in outputs:
+        assert o["output_type"] != "error", o
+        for mime, value in o.get("data", {}).items():
+            found.setdefault(mime, []).append(value if isinstance(value, str) else json.dumps(value))
+    return found
+
+
+@needs_kernel
+def test_seed_walkthrough(executed):
+    outputs, c = executed["01_seed_walkthrough"]
+    mimes = _mimes(outputs)
+    assert any("<svg" in s for s in mimes["image/svg+xml"])
+    latex = mimes["text/latex"]
+    assert any(r"\cancel{\hat{y}_{0}}" in s for s in latex)  # CE: ŷ_p struck through
+    assert any(r"\hat{y}_{1}^{2}" in s for s in latex)  # MSE: the per-path forms
+    assert "image/png" in mimes
+    # the loss view (seed claim 5)
+    assert math.isclose(c["losses"]["spread"][0], 0.06) and math.isclose(c["losses"]["lopsided"][0], 0.065)
+    assert math.isclose(c["losses"]["spread"][1], -math.log(0.8)) and math.isclose(c["losses"]["lopsided"][1], -math.log(0.8))
+    # the backprop view (claims 1 and 3)
+    forms = seed.closed_forms(np.array(c["yhat"]), seed.TARGET)
+    np.testing.assert_allclose(c["z_grad"], forms["ce"], rtol=1e-9)
+    assert c["ce_simplified"] == "ŷ0 - 1" and c["ce_cancelled"] == ["ŷ0"]
+    ym = np.array(c["yhat_m"])
+    np.testing.assert_allclose(c["zm_grad"], seed.closed_forms(ym, seed.TARGET)["mse"], rtol=1e-9)
+    p = ym[0]
+    assert c["mse_paths"] == 3
+    assert math.isclose(c["mse_total"], -2 * p * (1 - p) ** 2 - 2 * p * (ym[1] ** 2 + ym[2] ** 2), rel_tol=1e-9)
+    # the sweep: at ŷ_p = 0.001 CE pushes with ŷ_p − 1, MSE's push has all but vanished
+    assert math.isclose(c["ce_sweep"], c["q"] - 1, rel_tol=1e-6)
+    assert abs(c["mse_sweep"]) < 0.01 * abs(c["ce_sweep"])
+
+
+@needs_kernel
+def test_micrograd_moons(executed):
+    outputs, c = executed["02_micrograd_moons"]
+    mimes = _mimes(outputs)
+    assert any("<svg" in s for s in mimes["image/svg+xml"])  # the neuron's graph
+    assert len(mimes["image/png"]) == 2  # the data and the decision boundary
+    assert c["accuracy"] >= 0.95 and c["loss"] < 0.2
+    assert c["neuron_active"] and c["w_grads"] == c["x"]  # ∂out/∂w_i = x_i for an active relu neuron
+
+
+@needs_kernel
+def test_saturated_start(executed):
+    outputs, c = executed["03_saturated_start"]
+    assert "image/png" in _mimes(outputs)
+    assert c["median_yp"] < 1e-3
+    ce, mse = c["acc"]["ce"], c["acc"]["mse"]
+    assert ce[-1] >= 0.85 and mse[-1] <= ce[-1] - 0.2  # CE recovers, MSE stalls
+    assert c["grad_zp"]["ce"][0] < -0.3 and abs(c["grad_zp"]["mse"][0]) < 0.15 * abs(c["grad_zp"]["ce"][0])
