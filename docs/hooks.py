@@ -3,7 +3,9 @@
 * Every bare ```python fence on a page becomes a markdown-exec block (source above, what it
   prints below, one session per page), so no output on the site is ever pasted by hand.
   A fence that already says how to run (``exec="on"``, e.g. ``html="true"``) is left as written.
-* The notebooks in ``examples/`` become pages (rendered and executed by mkdocs-jupyter).
+* The notebooks in ``examples/`` become pages (rendered and executed by mkdocs-jupyter).  With
+  ``TINYGRAD_LITE_EXECUTED_NOTEBOOKS=DIR`` the pages are made from DIR/examples/*.ipynb as they
+  are, already run (the test suite runs the notebooks once and builds the site from those).
 * KaTeX comes from npm at set-up time (``npm ci``: package.json at the repository root) and is
   copied into the built site: the site makes no request outside itself.  Nothing third-party is
   committed.  Notebook pages lose nbconvert's MathJax and Mermaid loaders (from a CDN); KaTeX typesets them.
@@ -40,8 +42,16 @@ def _katex_dir(config) -> Path:
     return found
 
 
+def _notebooks_root(config) -> Path:
+    """The folder whose examples/ holds the notebooks the site shows."""
+    executed = os.environ.get("TINYGRAD_LITE_EXECUTED_NOTEBOOKS")
+    return Path(executed) if executed else _root(config)
+
+
 def on_config(config):
     _katex_dir(config)  # fail early, before anything is built
+    if os.environ.get("TINYGRAD_LITE_EXECUTED_NOTEBOOKS"):
+        config.plugins["mkdocs-jupyter"].config["execute"] = False
     config.extra_css = ["assets/katex/katex.min.css", *config.extra_css]
     config.extra_javascript = ["assets/katex/katex.min.js", "assets/katex/contrib/auto-render.min.js",
                                *config.extra_javascript]
@@ -80,7 +90,7 @@ def on_build_error(error):
 
 @event_priority(100)  # before mkdocs-jupyter looks at the files
 def on_files(files, config):
-    root = _root(config)
+    root = _notebooks_root(config)
     for nb in sorted((root / "examples").glob("*.ipynb")):
         files.append(File(f"examples/{nb.name}", str(root), config.site_dir, config.use_directory_urls))
     return files

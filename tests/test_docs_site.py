@@ -27,14 +27,18 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def build_site(dest: Path) -> Path:
-    """A fresh copy of what the site is made of, built with --strict; returns the site folder."""
+def build_site(dest: Path, notebooks: Path) -> Path:
+    """A fresh copy of what the site is made of, built with --strict; returns the site folder.
+
+    The notebook pages are made from ``notebooks`` (already run by the notebook tests) rather than
+    running every notebook a second time.
+    """
     for name in ("docs", "examples"):
         shutil.copytree(ROOT / name, dest / name, ignore=shutil.ignore_patterns("__pycache__", "*.py[co]"))
     shutil.copy(ROOT / "mkdocs.yml", dest / "mkdocs.yml")
     (dest / "node_modules").symlink_to(ROOT / "node_modules", target_is_directory=True)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
-           "NO_MKDOCS_2_WARNING": "1"}
+           "NO_MKDOCS_2_WARNING": "1", "TINYGRAD_LITE_EXECUTED_NOTEBOOKS": str(notebooks)}
     subprocess.run([sys.executable, str(dest / "docs" / "make_figures.py"), str(dest / "docs" / "figures")],
                    check=True, capture_output=True, cwd=dest, env=env)
     r = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-q", "-d", str(dest / "site")],
@@ -44,8 +48,8 @@ def build_site(dest: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    return build_site(tmp_path_factory.mktemp("docs"))
+def site(tmp_path_factory, executed_notebooks):
+    return build_site(tmp_path_factory.mktemp("docs"), executed_notebooks.dir)
 
 
 @pytest.fixture(scope="module")
