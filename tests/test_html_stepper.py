@@ -107,7 +107,7 @@ def test_explain_marks_the_paths_and_the_cancellation_on_every_frame(browser, tm
       const notes = [...root.querySelectorAll('g.node text')].filter(t => t.textContent.includes('cancels'));
       return [paths.length, notes.length, root.querySelector('.tl-sub').textContent];"""
     first = browser.execute_script(red)
-    assert first[0] >= 6 and first[1] == 2 and first[2].startswith("∂L/∂z0 = ŷ0 - 1")
+    assert first[0] >= 6 and first[1] == 2 and first[2].startswith("∂L/∂z0 = ŷ0 − 1")
     for _ in range(4):
         click(browser, 0, "next")
         assert browser.execute_script(red) == first

@@ -7,6 +7,7 @@ as typeset math, the steps as a table, the stepper) and the numbers its text cla
 import importlib.util
 import json
 import math
+import re
 import os
 import shutil
 from pathlib import Path
@@ -58,6 +59,12 @@ def test_seed_walkthrough(executed_notebooks):
     assert any(r"\cancel{\hat{y}_{0}}" in s for s in latex)  # CE: ŷ_p struck through
     assert any(r"\hat{y}_{1}^{2}" in s for s in latex)  # MSE: the per-path forms
     assert "image/png" in mimes
+    html = mimes["text/html"]
+    assert any('class="tl-steps"' in s and "ŷ0(1−ŷ0)" in s for s in html)  # the steps as a table
+    steppers = [s for s in html if 'class="tl-stepper"' in s]
+    assert len(steppers) == 2 and "cross-entropy" in steppers[1] and "MSE" in steppers[1]
+    ids = [re.search(r'class="tl-stepper" id="([^"]+)"', s).group(1) for s in steppers]
+    assert len(set(ids)) == 2  # two steppers in one notebook do not share ids
     # the loss view (seed claim 5)
     assert math.isclose(c["losses"]["spread"][0], 0.06) and math.isclose(c["losses"]["lopsided"][0], 0.065)
     assert math.isclose(c["losses"]["spread"][1], -math.log(0.8)) and math.isclose(c["losses"]["lopsided"][1], -math.log(0.8))

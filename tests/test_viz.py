@@ -42,7 +42,7 @@ def test_nodes_and_edges_show_values_grads_and_locals():
     L.backward()
     src = viz.draw_graph(L, explain=z[0]).source
     assert "ŷ0(1−ŷ0) = 0.2247" in src and "1/ŷ0 = 1.517" in src
-    assert "ŷ0 cancels → ŷ0 - 1" in src
+    assert "ŷ0 cancels → ŷ0 − 1" in src
     assert "grad −0.341" in src and "data 0.659" in src
 
 

@@ -220,7 +220,8 @@ def _step_rows(step: Any) -> str:
 
 def steps_html(steps: Iterable[Any]) -> str:
     """Backprop steps as one HTML table: a row per parent edge, grouped by step."""
-    body = "".join(_step_rows(s) for s in steps)
+    body = "".join(_step_rows(s) for s in steps) or (
+        '<tr><td colspan="7">no backward steps: the root has no graph (a leaf, or built under no_grad())</td></tr>')
     return f'{_TABLE_STYLE}<table class="tl-steps">{_HEAD}{body}</table>'
 
 

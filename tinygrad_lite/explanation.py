@@ -56,6 +56,11 @@ class Path:
         return [c.factor for c in self.cancellations]
 
     @property
+    def formula(self) -> str:
+        """The simplified product in the book's notation: ``ŷ0 − 1``, ``−2·ŷ0·(ŷ0 − 1)²``."""
+        return _show(self.simplified)
+
+    @property
     def nodes(self) -> list[Value]:
         return [self.edges[0].parent] + [e.child for e in self.edges]
 
@@ -78,6 +83,11 @@ class Explanation:
         if len(self.paths) == 1:
             return self.paths[0].simplified
         return sympy.Add(*(p.simplified for p in self.paths), evaluate=False)
+
+    @property
+    def formula(self) -> str:
+        """The total in the book's notation, as the sum of the per-path forms: ``−2·ŷ0·(ŷ0 − 1)² − 2·ŷ0·ŷ1²…``."""
+        return show_sum(p.simplified for p in self.paths)  # each path's own form, in path order
 
     def latex(self) -> str:
         r"""The explanation as LaTeX (an ``aligned`` block; ``\hat{y}_{0}``, cancelled factors in ``\cancel``)."""
@@ -107,7 +117,7 @@ class Explanation:
             else:
                 lines.append("    nothing cancels")
         if len(self.paths) > 1:
-            lines.append(f"total: {show_sum(p.simplified for p in self.paths)} = {fmt(self.total, 6)}")
+            lines.append(f"total: {self.formula} = {fmt(self.total, 6)}")
         return "\n".join(lines)
 
 

@@ -42,6 +42,11 @@ class Step:
     name: str = ""
     index: int = 0
 
+    def _repr_html_(self) -> str:
+        from .display import steps_html
+
+        return steps_html([self])
+
     def __str__(self) -> str:
         up = fmt(self.upstream)
         parts = []
@@ -147,6 +152,15 @@ class Steps:
 
     def __next__(self) -> Step:
         return next(self._it)
+
+    def __repr__(self) -> str:
+        return "\n".join(map(str, self.view.trace)) or "(no backward steps: the root has no graph)"
+
+    def _repr_html_(self) -> str:
+        """In a notebook: every step of the pass as one table (this iterator is not consumed)."""
+        from .display import steps_html
+
+        return steps_html(self.view.trace)
 
 
 def backprop_steps(root: Value, grad: Any = None) -> Steps:

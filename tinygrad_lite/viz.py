@@ -218,7 +218,7 @@ def _add_graph(g: graphviz.Digraph, view: GraphView, prefix: str, opts: _Options
             idx = [(e.parent, e.child, e.child._prev.index(e.parent)) for e in path.edges]
             on_path.update(idx)
             for c in path.cancellations:
-                text = f"{c.factor} cancels → {path.simplified}".replace("**2", "²").replace("*", "·")
+                text = f"{c.factor} cancels → {path.formula}"
                 notes[idx[c.numerator]] = text
                 notes[idx[c.denominator]] = text
         highlight = highlight | {n for p in explanation.paths for n in p.nodes}
@@ -269,8 +269,7 @@ def _drawn_grads(view: GraphView, show_grad: bool) -> Callable[[Value], str | No
 
 def _title(e: Explanation) -> str:
     r, w = e.names[e.root], e.names[e.wrt]
-    expr = str(e.total_expression).replace("**2", "²").replace("*", "·")
-    return f"∂{r}/∂{w} = {expr} = {fmt(e.total)}"
+    return f"∂{r}/∂{w} = {e.formula} = {fmt(e.total)}"
 
 
 def _explain_for(explain: Value | Mapping[str, Value] | None, title: str | None) -> Value | None:
