@@ -108,6 +108,24 @@ def test_tutorial_typesets_its_math_offline(site, server, browser):
     assert browser.execute_script("return document.fonts.check('16px KaTeX_Main')")
 
 
+def test_the_tutorial_stepper_steps(site, server, browser):
+    from selenium.webdriver.common.by import By
+
+    from tinygrad_lite import seed
+
+    open_page(browser, f"{server}/tutorial/")
+    root = browser.find_element(By.CSS_SELECTOR, ".tl-stepper")
+    step_text = lambda: root.find_element(By.CSS_SELECTOR, ".tl-step").text
+    assert step_text().startswith("[0] seed")
+    expected = [str(s) for s in seed.softmax_example("ce")[2].backward_steps()]
+    for line in expected:
+        root.find_element(By.CSS_SELECTOR, "button[data-act=next]").click()
+        assert step_text() == line
+    assert root.find_element(By.CSS_SELECTOR, ".tl-counter").text.startswith(f"step {len(expected)}")
+    root.find_element(By.CSS_SELECTOR, "button[data-act=reset]").click()
+    assert step_text().startswith("[0] seed")
+
+
 def test_every_code_block_shows_its_output(site, tmp_path, monkeypatch):
     """Each block's source is on the page and, right after it, what the block prints (run here again)."""
     import contextlib

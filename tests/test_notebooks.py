@@ -7,8 +7,8 @@ as typeset math, the steps as a table, the stepper) and the numbers its text cla
 import importlib.util
 import json
 import math
-import re
 import os
+import re
 import shutil
 from pathlib import Path
 
