@@ -144,17 +144,16 @@ def _path_product_latex(path: Path) -> str:
     return r" \cdot ".join(terms) if terms else "1"
 
 
-def sum_latex(forms: Iterable[sympy.Expr]) -> str:
-    """Terms joined with + and −, each kept as written (no collecting)."""
+def join_terms(terms: Iterable[str], minus: str = "-") -> str:
+    """Terms joined with + and ``minus``, each kept as written (no collecting): ``a − b + c``."""
     out = ""
-    for f in forms:
-        t = latex(f)
+    for t in terms:
         if not out:
             out = t
-        elif t.startswith("-"):
-            out += " - " + t[1:].lstrip()
+        elif t.startswith(minus):
+            out += f" {minus} {t[len(minus):].lstrip()}"
         else:
-            out += " + " + t
+            out += f" + {t}"
     return out or "0"
 
 
@@ -166,7 +165,7 @@ def explanation_latex(e: Explanation) -> str:
     r, w = latex_name(e.names[e.root]), latex_name(e.names[e.wrt])
     d = rf"\frac{{\partial {r}}}{{\partial {w}}}"
     n = len(e.paths)
-    lines = [rf"{d} &= {sum_latex(p.simplified for p in e.paths)} = {latex_number(e.total)}"
+    lines = [rf"{d} &= {join_terms(latex(p.simplified) for p in e.paths)} = {latex_number(e.total)}"
              rf" \quad {latex_text(f'over {n} path' + ('s' if n != 1 else ''))}"]
     for k, path in enumerate(e.paths, 1):
         chain = r" \to ".join(latex_name(e.names[v]) for v in path.nodes)
@@ -225,5 +224,5 @@ def steps_html(steps: Iterable[Any]) -> str:
     return f'{_TABLE_STYLE}<table class="tl-steps">{_HEAD}{body}</table>'
 
 
-__all__ = ["latex_name", "latex_text", "latex", "explanation_latex", "latex_document", "steps_html",
+__all__ = ["latex_name", "latex_text", "latex", "join_terms", "explanation_latex", "latex_document", "steps_html",
            "LATEX_PREAMBLE"]

@@ -10,12 +10,13 @@ from __future__ import annotations
 import functools
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 import sympy
 
 from .autograd import local
+from .display import join_terms
 from .naming import fmt, formula, graph_nodes, node_names
 from .value import Value
 
@@ -87,7 +88,7 @@ class Explanation:
     @property
     def formula(self) -> str:
         """The total in the book's notation, as the sum of the per-path forms: ``−2·ŷ0·(ŷ0 − 1)² − 2·ŷ0·ŷ1²…``."""
-        return show_sum(p.simplified for p in self.paths)  # each path's own form, in path order
+        return join_terms((_show(p.simplified) for p in self.paths), "−")  # each path's form, in path order
 
     def latex(self) -> str:
         r"""The explanation as LaTeX (an ``aligned`` block; ``\hat{y}_{0}``, cancelled factors in ``\cancel``)."""
@@ -135,18 +136,6 @@ def _instantiate(template: str, values: dict[str, sympy.Expr]) -> sympy.Expr:
     """The template with its names replaced by expressions (parsing dominates explain's time otherwise)."""
     expr = _parsed(template, tuple(sorted(values)))
     return expr.xreplace({sympy.Symbol(f"_{k}_"): v for k, v in values.items()})
-
-
-def show_sum(forms: Iterable[sympy.Expr]) -> str:
-    """Terms in the book's notation joined by + and −, each kept as written: ``−2·ŷ0·(ŷ0 − 1)² − 2·ŷ0·ŷ1²``."""
-    out = ""
-    for f in forms:
-        t = _show(f)
-        if not out:
-            out = t
-        else:
-            out += f" − {t[1:]}" if t.startswith("−") else f" + {t}"
-    return out or "0"
 
 
 def _symbols(nodes: list[Value], names: dict[Value, str]) -> dict[Value, sympy.Expr]:
