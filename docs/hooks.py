@@ -2,6 +2,7 @@
 
 * Every bare ```python fence on a page becomes a markdown-exec block (source above, what it
   prints below, one session per page), so no output on the site is ever pasted by hand.
+  What functions called by a block print (to ``sys.stdout``) is shown too.
   A fence that already says how to run (``exec="on"``, e.g. ``html="true"``) is left as written.
 * The notebooks in ``examples/`` become pages (rendered and executed by mkdocs-jupyter).  With
   ``TINYGRAD_LITE_EXECUTED_NOTEBOOKS=DIR`` the pages are made from DIR/examples/*.ipynb as they
@@ -13,6 +14,9 @@
 
 from __future__ import annotations
 
+import builtins
+import contextlib
+import io
 import os
 import re
 import shutil
@@ -48,8 +52,33 @@ def _notebooks_root(config) -> Path:
     return Path(executed) if executed else _root(config)
 
 
+def _capture_all_output() -> None:
+    """Show what library code prints too (e.g. ``cli.main``), not only the block's own ``print`` calls.
+
+    markdown-exec hands each block a ``print`` that writes to its buffer, and returns that buffer.
+    Here every print goes to ``sys.stdout`` instead, captured around the block, so output from
+    the block and from the functions it calls lands in the order it was printed.
+    """
+    from markdown_exec._internal.formatters import python as mx
+
+    if getattr(mx._run_python, "_captures_stdout", False):
+        return
+    run = mx._run_python
+
+    def run_capturing(code, *args, **kwargs):
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            own = run(code, *args, **kwargs)
+        return own + out.getvalue()
+
+    run_capturing._captures_stdout = True
+    mx._buffer_print = lambda buffer, *texts, **kwargs: builtins.print(*texts, **kwargs)
+    mx._run_python = run_capturing
+
+
 def on_config(config):
     _katex_dir(config)  # fail early, before anything is built
+    _capture_all_output()
     if os.environ.get("TINYGRAD_LITE_EXECUTED_NOTEBOOKS"):
         config.plugins["mkdocs-jupyter"].config["execute"] = False
     config.extra_css = ["assets/katex/katex.min.css", *config.extra_css]
