@@ -44,10 +44,11 @@ def seed_explanations() -> dict[str, tl.Explanation]:
 def test_names_typeset_as_math():
     assert display.latex_name("ŷ0") == r"\hat{y}_{0}"
     assert display.latex_name("z12") == "z_{12}"
-    assert display.latex_name("σ") == r"\sigma"
+    assert display.latex_name("σ") == r"\sigma" and display.latex_name("ℓ") == r"\ell"
     assert display.latex_name("mul0") == r"\mathrm{mul}_{0}"
     assert display.latex_name("L") == "L"
     assert display.latex_name("a b") == r"\text{a b}"
+    assert display.latex_name("ŷ[0,2]") == r"\hat{y}_{0,2}" and display.latex_name("Z[1, 0]") == "Z_{1,0}"
 
 
 def test_ce_latex_strikes_the_cancelled_factor():

@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # pragma: no cover
 # Greek letters by their Unicode name, as LaTeX macros.
 _GREEK = {c: "\\" + unicodedata.name(c).split()[-1].lower() for c in "αβγδεζηθικλμνξπρστυφχψω"}
 _GREEK.update({c: "\\" + unicodedata.name(c).split()[-1].capitalize() for c in "ΓΔΘΛΞΠΣΦΨΩ"})
+_GREEK["ℓ"] = r"\ell"
 # Accents that follow a letter (as combining characters, after NFD): ŷ → \hat{y}.
 _ACCENTS = {"\u0302": "hat", "\u0304": "bar", "\u0303": "tilde", "\u0307": "dot"}
 # Text-mode escapes that pdflatex, KaTeX and MathJax all accept.
@@ -30,7 +31,9 @@ _TEXT_ESCAPES = {
     "_": r"\_", "^": r"\textasciicircum{}", "~": r"\textasciitilde{}", "<": r"\textless{}",
     ">": r"\textgreater{}", "\n": " ", "\r": " ", "\t": " ",
 }
-_NAME = re.compile(r"^(?P<base>[A-Za-z][\u0300-\u036f]?|[A-Za-z]{2,}|\\[A-Za-z]+)(?P<sub>\d*)$")
+# A name such as ŷ0, z12, mul0, σ, or a tensor element Z[0,1]: a base and an optional index.
+_NAME = re.compile(r"^(?P<base>[A-Za-z][\u0300-\u036f]?|[A-Za-z]{2,}|\\[A-Za-z]+)"
+                   r"(?P<sub>\d*|\[\d+(?:, ?\d+)*\])$")
 LATEX_PREAMBLE = (
     "\\usepackage{amsmath}\n"
     "\\IfFileExists{cancel.sty}{\\usepackage{cancel}}"
@@ -69,7 +72,7 @@ def latex_name(name: str) -> str:
     m = _NAME.match(s)
     if m is None:
         return latex_text(name)
-    base, sub = m.group("base"), m.group("sub")
+    base, sub = m.group("base"), m.group("sub").strip("[]").replace(" ", "")
     if len(base) == 2 and base[1] in _ACCENTS:
         base = f"\\{_ACCENTS[base[1]]}{{{base[0]}}}"
     elif len(base) > 1 and base.isalpha():  # a word such as mul or log; \sigma stays a macro
