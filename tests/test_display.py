@@ -38,6 +38,8 @@ def seed_explanations() -> dict[str, tl.Explanation]:
         out[loss] = tl.explain(L, z[0])
     w, _, L = seed.sigmoid_example("bce")
     out["bce"] = tl.explain(L, w)
+    Z, _, L = seed.batch_example("ce", logits=seed.BATCH_LOGITS[:2], targets=seed.BATCH_TARGETS[:2])
+    out["batch"] = tl.explain(L, Z, index=(0, 0))  # elements Z[0,0], ŷ[0,0] and the 1/N
     return out
 
 
