@@ -4,6 +4,7 @@ from . import functional
 from ._state import detect_anomaly, enable_grad, no_grad
 from .errors import AnomalyError, GradcheckError, ModelFileError, NonFiniteWarning, ShapeError
 from .gradcheck import gradcheck
+from .second_order import grad, gradgradcheck, hessian
 from .steps import Step, Steps, backprop_steps
 from .unrolling import Unrolled, unroll
 from .value import Value
@@ -23,6 +24,7 @@ def __getattr__(name: str):
 
 __all__ = [
     "Value", "no_grad", "enable_grad", "detect_anomaly", "gradcheck", "functional",
+    "grad", "hessian", "gradgradcheck",
     "backprop_steps", "Step", "Steps", "explain", "Explanation", "unroll", "Unrolled",
     "GradcheckError", "AnomalyError", "ShapeError", "NonFiniteWarning", "ModelFileError",
 ]

@@ -91,8 +91,15 @@ def accumulate(parent: Value, c: Any) -> None:
     parent._grad = c if pg is None else pg + c
 
 
-def backward(root: Value, grad: Any = None) -> None:
-    """Backpropagate from ``root``: leaf grads accumulate, interior grads are recomputed."""
+def backward(root: Value, grad: Any = None, create_graph: bool = False) -> None:
+    """Backpropagate from ``root``: leaf grads accumulate, interior grads are recomputed.
+
+    ``create_graph=True`` builds the gradients as Values instead (``second_order``).
+    """
+    if create_graph:
+        from . import second_order
+
+        return second_order.backward(root, grad)
     seed = seed_of(root, grad)
     if not root.requires_grad:
         raise RuntimeError(

@@ -344,12 +344,14 @@ class Value:
         return _unary(ops.LogSoftmax(axis), self)
 
     # ------------------------------------------------------------ autograd
-    def backward(self, grad: Any = None) -> None:
+    def backward(self, grad: Any = None, create_graph: bool = False) -> None:
         """Add d(self)/d(leaf) into every leaf's ``.grad``; recompute interior grads.
 
         ``grad`` seeds the pass and is required unless self has one element.
+        ``create_graph=True`` makes every ``.grad`` a Value built from ops, to
+        differentiate again (see ``tl.grad``).
         """
-        autograd.backward(self, grad)
+        autograd.backward(self, grad, create_graph)
 
     def zero_grad(self) -> None:
         """Reset this Value's gradient (to "not computed yet", read as zeros)."""

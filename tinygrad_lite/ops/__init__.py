@@ -24,12 +24,12 @@ from .elementwise import (
     PowConst,
 )
 from .softmax import LogSoftmax, LogSoftmaxOut, Softmax, SoftmaxOut, scalar_group
-from .tensor import MATMUL, GetItem, MatMul, Max, Mean, Reshape, Sum, Transpose
+from .tensor import MATMUL, GetItem, MatMul, Max, Mean, Reshape, ScatterAdd, Sum, Transpose
 
 __all__ = [
     "ONE", "Op", "LocalOp", "VjpOp", "unbroadcast",
     "ADD", "SUB", "MUL", "DIV", "NEG", "POW", "PowConst", "EXP", "LOG", "SIGMOID", "TANH",
     "RELU", "SQUARE", "SQRT", "ABS", "SOFTPLUS",
-    "MATMUL", "MatMul", "Sum", "Mean", "Max", "Reshape", "Transpose", "GetItem",
+    "MATMUL", "MatMul", "Sum", "Mean", "Max", "Reshape", "Transpose", "GetItem", "ScatterAdd",
     "Softmax", "LogSoftmax", "SoftmaxOut", "LogSoftmaxOut", "scalar_group",
 ]

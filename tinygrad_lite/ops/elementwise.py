@@ -121,6 +121,19 @@ class Pow(LocalOp):
                 db = np.where(a == 0, 0.0, out * np.log(a))
         return out, (da, db)
 
+    def graph_local(self, i: int, x: Any, y: Any, out: Any) -> Any:
+        """The formulas as Values (for create_graph), ∂/∂y with forward's convention at x ≤ 0."""
+        if i == 0:
+            return y * x ** (y - 1.0)
+        if not has(np.less_equal(x.data, 0)):
+            return out * x.log()
+        # log of x where x > 0, of 1 elsewhere: 0 at x = 0 as forward's convention; NaN below 0.
+        pos = np.greater(x.data, 0)
+        nan = np.where(np.less(x.data, 0), np.nan, 0.0)
+        scalar = type(x.data) is float
+        safe = x * (float(pos) if scalar else pos) + (float(~pos) if scalar else ~pos)
+        return out * safe.log() + (float(nan) if scalar else nan)
+
 
 class Exp(LocalOp):
     name, formulas = "exp", ("exp(x)",)
@@ -246,6 +259,10 @@ class Softplus(LocalOp):
         else:
             out = np.logaddexp(0.0, a)
         return out, (_sigmoid(a),)
+
+    def graph_local(self, i: int, x: Any, y: Any, out: Any) -> Any:
+        """The formula as a Value (for create_graph): σ(x), which cannot overflow as 1/(1 + e⁻ˣ) can."""
+        return x.sigmoid()
 
 
 ADD, SUB, MUL, DIV, NEG, POW = Add(), Sub(), Mul(), Div(), Neg(), Pow()

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from .base import LocalOp, VjpOp
+from .dual import exp, rsum
 from .tensor import _axes
 
 
@@ -25,6 +26,7 @@ def _shifted(a: Any, axis: int) -> Any:
 class Softmax(VjpOp):
     name, formulas = "softmax", ("out*(KroneckerDelta(i, j) - out_j)",)
     vjps = ("ŷ ⊙ (g − Σ g·ŷ)",)
+    saved_as = "output"  # backward reads ŷ: with create_graph, this node itself
 
     def __init__(self, axis: int):
         self.axis = axis
@@ -36,12 +38,13 @@ class Softmax(VjpOp):
         return out, out
 
     def backward(self, out: Any, g: Any, parents: tuple):
-        return (out * (g - np.add.reduce(g * out, axis=self.axis, keepdims=True)),)
+        return (out * (g - rsum(g * out, self.axis)),)
 
 
 class LogSoftmax(VjpOp):
     name, formulas = "log_softmax", ("KroneckerDelta(i, j) - exp(out_j)",)
     vjps = ("g − softmax(x) · Σ g",)
+    saved_as = "output"
 
     def __init__(self, axis: int):
         self.axis = axis
@@ -54,7 +57,7 @@ class LogSoftmax(VjpOp):
         return out, out
 
     def backward(self, out: Any, g: Any, parents: tuple):
-        return (g - np.exp(out) * np.add.reduce(g, axis=self.axis, keepdims=True),)
+        return (g - exp(out) * rsum(g, self.axis),)
 
 
 class _Group:

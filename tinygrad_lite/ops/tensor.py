@@ -1,4 +1,10 @@
-"""Tensor ops whose backward is a vector-Jacobian product: matmul, reductions, shapes, indexing."""
+"""Tensor ops whose backward is a vector-Jacobian product: matmul, reductions, shapes, indexing.
+
+Each backward is written in operations that NumPy arrays and Values both
+support (and the helpers of ``dual``), so ``backward(create_graph=True)`` runs
+the same code on Values; ``saved_as`` says what it then receives as ``saved``
+(see ``tinygrad_lite.second_order``).
+"""
 
 from __future__ import annotations
 
@@ -8,12 +14,14 @@ from typing import Any
 import numpy as np
 
 from ..errors import ShapeError
-from .base import VjpOp, shape_of, unbroadcast
+from .base import VjpOp, shape_of
+from .dual import broadcast_to, is_data, permute, reshape, scatter_add, sum_to, swap_last, unsqueeze
 
 
 class MatMul(VjpOp):
     name, formulas = "matmul", ("y", "x")
     vjps = ("g @ yᵀ", "xᵀ @ g")
+    saved_as = "inputs"
 
     def forward(self, a: Any, b: Any):
         try:
@@ -39,24 +47,24 @@ class MatMul(VjpOp):
             return (g @ b.T if parents[0].requires_grad else None,
                     a.T @ g if parents[1].requires_grad else None)
         # Treat 1-D operands as a row (left) / column (right) matrix, as matmul does.
-        a2 = a[None, :] if a.ndim == 1 else a
-        b2 = b[:, None] if b.ndim == 1 else b
+        a2 = reshape(a, (1,) + a.shape) if a.ndim == 1 else a
+        b2 = reshape(b, b.shape + (1,)) if b.ndim == 1 else b
         g2 = g
         if a.ndim == 1:
-            g2 = np.expand_dims(g2, -2 if b.ndim > 1 else 0)
+            g2 = unsqueeze(g2, (-2 if b.ndim > 1 else 0,))
         if b.ndim == 1:
-            g2 = np.expand_dims(g2, -1)
+            g2 = unsqueeze(g2, (-1,))
         ga = gb = None
         if parents[0].requires_grad:
-            ga = np.matmul(g2, np.swapaxes(b2, -1, -2))
+            ga = g2 @ swap_last(b2)
             if a.ndim == 1:
-                ga = ga[..., 0, :]
-            ga = unbroadcast(ga, a)
+                ga = reshape(ga, ga.shape[:-2] + ga.shape[-1:])
+            ga = sum_to(ga, a)
         if parents[1].requires_grad:
-            gb = np.matmul(np.swapaxes(a2, -1, -2), g2)
+            gb = swap_last(a2) @ g2
             if b.ndim == 1:
-                gb = gb[..., 0]
-            gb = unbroadcast(gb, b)
+                gb = reshape(gb, gb.shape[:-1])
+            gb = sum_to(gb, b)
         return ga, gb
 
 
@@ -86,11 +94,11 @@ def _axes(op: str, axis: Any, shape: tuple[int, ...]) -> tuple[int, ...]:
 
 
 def _spread(g: Any, a: Any, axes: tuple[int, ...]) -> Any:
-    """The gradient of a reduction, copied back over the reduced axes of ``a``."""
-    if len(axes) == a.ndim:  # everything was reduced (loss.sum(), loss.mean()): one fill
+    """The gradient of a reduction, copied back over the reduced axes of ``a`` (the input's data)."""
+    if len(axes) == a.ndim and is_data(g):  # everything was reduced (loss.sum(), loss.mean()): one fill
         return np.full(a.shape, g, dtype=a.dtype)
     keep = tuple(1 if i in axes else n for i, n in enumerate(a.shape))
-    return np.broadcast_to(np.reshape(g, keep), a.shape)
+    return broadcast_to(reshape(g, keep), a.shape, a.dtype)
 
 
 def _as_data(out: Any, like: Any) -> Any:
@@ -101,6 +109,7 @@ def _as_data(out: Any, like: Any) -> Any:
 class Sum(VjpOp):
     expr = "x"  # on a scalar, the identity
     name, formulas, vjps = "sum", ("1",), ("g broadcast to x's shape",)
+    saved_as = "fixed"  # the input's data, for its shape
 
     def __init__(self, axis: Any, keepdims: bool):
         self.axis, self.keepdims = axis, keepdims
@@ -116,6 +125,7 @@ class Sum(VjpOp):
 class Mean(VjpOp):
     expr = "x"  # on a scalar, the identity
     name, vjps = "mean", ("g / n broadcast to x's shape",)
+    saved_as = "fixed"
 
     def __init__(self, axis: Any, keepdims: bool):
         self.axis, self.keepdims = axis, keepdims
@@ -137,6 +147,7 @@ class Max(VjpOp):
     """Maximum; tied maxima share the gradient equally (as ``torch.amax``)."""
 
     name, formulas, vjps = "max", ("1",), ("g split among the maxima",)
+    saved_as = "fixed"  # the share of each maximum: piecewise constant, so no gradient of its own
 
     def __init__(self, axis: Any, keepdims: bool):
         self.axis, self.keepdims = axis, keepdims
@@ -155,12 +166,13 @@ class Max(VjpOp):
     def backward(self, share: Any, g: Any, parents: tuple):
         if share.ndim == 0:
             return (g,)
-        return (share * (g if self.keepdims else np.expand_dims(g, self.axes)),)
+        return (share * (g if self.keepdims else unsqueeze(g, self.axes)),)
 
 
 class Reshape(VjpOp):
     expr = "x"  # on a scalar, the identity
     name, formulas, vjps = "reshape", ("1",), ("g.reshape(x.shape)",)
+    saved_as = "fixed"
 
     def __init__(self, shape: tuple[int, ...]):
         self.shape = shape
@@ -175,12 +187,15 @@ class Reshape(VjpOp):
             ) from None
 
     def backward(self, shape: Any, g: Any, parents: tuple):
-        return (float(g) if shape == () and type(parents[0].data) is float else np.reshape(g, shape),)
+        if shape == () and type(parents[0].data) is float and is_data(g):
+            return (float(g),)
+        return (reshape(g, shape),)
 
 
 class Transpose(VjpOp):
     expr = "x"  # on a scalar, the identity
     name, formulas, vjps = "transpose", ("1",), ("g transposed back",)
+    saved_as = "fixed"
 
     def __init__(self, axes: Any):
         self.axes = axes
@@ -200,9 +215,7 @@ class Transpose(VjpOp):
         return _as_data(np.transpose(a, self.perm), a), None
 
     def backward(self, saved: Any, g: Any, parents: tuple):
-        if type(g) is float:
-            return (g,)
-        return (np.transpose(g, np.argsort(self.perm)),)
+        return (permute(g, tuple(int(i) for i in np.argsort(self.perm))),)
 
 
 def _index_of(index: Any) -> Any:
@@ -225,6 +238,7 @@ def _has_array(index: Any) -> bool:
 
 class GetItem(VjpOp):
     name, formulas, vjps = "index", ("1",), ("g scattered (added) into zeros at the index",)
+    saved_as = "fixed"  # the input's data, for its shape
 
     def __init__(self, index: Any):
         self.index = _index_of(index)
@@ -243,9 +257,24 @@ class GetItem(VjpOp):
         return (out if self.advanced else out.copy()), a
 
     def backward(self, a: Any, g: Any, parents: tuple):
-        grad = np.zeros(a.shape, dtype=a.dtype)
-        if self.advanced:
-            np.add.at(grad, self.index, g)  # repeated indices each add their share
-        else:
-            grad[self.index] = g
-        return (grad,)
+        return (scatter_add(g, self.index, a.shape, a.dtype, self.advanced),)
+
+
+class ScatterAdd(VjpOp):
+    """Zeros of a fixed shape with the input added at an index: indexing's backward, as an op.
+
+    Its own backward is the indexing again, so gradients of gradients flow through it.
+    """
+
+    name, formulas, vjps = "scatter_add", ("1",), ("g at the index",)
+    saved_as = "fixed"
+
+    def __init__(self, index: Any, shape: tuple[int, ...], advanced: bool):
+        self.index, self.shape, self.advanced = index, tuple(shape), advanced
+
+    def forward(self, g: Any):
+        return scatter_add(g, self.index, self.shape, np.result_type(g), self.advanced), None
+
+    def backward(self, saved: Any, g: Any, parents: tuple):
+        picked = g[self.index]
+        return (np.array(picked) if is_data(picked) and not self.advanced else picked,)
