@@ -33,8 +33,9 @@ custom ``tl.Function``, whose backward works on NumPy data) makes
 ``create_graph`` raise an error naming it, never a wrong gradient.
 
 After ``backward(create_graph=True)`` every ``.grad`` in the graph is a Value
-(as in PyTorch); the graph and its gradients then refer to each other, so they
-are freed by Python's cycle collector rather than at once.
+(as in PyTorch) while the numbers every other reader sees (drawings, steps,
+optimizers) stay in place; the graph and its gradients then refer to each
+other, so they are freed by Python's cycle collector rather than at once.
 """
 
 from __future__ import annotations
@@ -302,15 +303,23 @@ def backward(root: Value, grad: Any = None) -> None:
             "backward: the root does not require grad (it was built from constants, "
             "inside no_grad(), or from detached Values)"
         )
+    if type(seed) is float:
+        seed = float(np.float64(seed))  # a float object of its own: .grad tells passes apart by identity
     grads, nodes = backprop([root], [seed], create_graph=True)
     for n in nodes:
         g = grads.get(n)
-        if n._prev:
-            n._grad = None if g is None else _constant(g)
-        elif g is not None:
-            n._grad = _constant(g) if n._grad is None else _constant(g) + n._grad
+        if g is None:
+            if n._prev:
+                n._grad = None
+            continue
+        g = _constant(g)
+        if not n._prev:
+            before = n.grad if n._grad is not None else None
+            if before is not None:
+                g = g + before
             if _nonfinite(g):
                 _warn_nonfinite("backward(create_graph=True)", n.label or "a leaf")
+        n._grad, n._grad_graph = g.data, g
 
 
 # ---------------------------------------------------------------- tl.grad
@@ -448,6 +457,21 @@ def hessian(fn: Callable[[Any], Value], x: Any) -> np.ndarray:
 
 # ---------------------------------------------------------------- tl.gradgradcheck
 
+def _same_as_backward(graphs: tuple[Any, ...], plain: tuple[Any, ...], atol: float, rtol: float) -> None:
+    """The gradient built as a graph has the values the ordinary backward (checked by gradcheck) gives."""
+    for k, (g, p) in enumerate(zip(graphs, plain)):
+        if g is None and p is None:
+            continue
+        got = np.zeros_like(np.asarray(p, dtype=np.float64)) if g is None else np.asarray(g.data, dtype=np.float64)
+        want = np.zeros_like(got) if p is None else np.asarray(p, dtype=np.float64)
+        if not np.allclose(got, want, atol=atol, rtol=rtol, equal_nan=True):
+            worst = float(np.max(np.abs(got - want)))
+            raise GradcheckError(
+                f"gradgradcheck: the gradient for input {k} built with create_graph=True differs from "
+                f"backward()'s by up to {worst:.3g}: an op's formula does not match its backward"
+            )
+
+
 def gradgradcheck(
     fn: Callable[..., Value],
     *inputs: Any,
@@ -475,6 +499,7 @@ def gradgradcheck(
         with enable_grad():
             out = fn(*xs)
             gs = grad(out, list(xs), grad_outputs=v, create_graph=True, allow_unused=True)
+            _same_as_backward(gs, grad(out, list(xs), grad_outputs=v, allow_unused=True), atol, rtol)
             s: Any = 0.0
             for g, w, x in zip(gs, ws, xs):
                 s = s + (g * (float(w) if w.ndim == 0 else w)).sum()

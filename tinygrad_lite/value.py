@@ -141,8 +141,9 @@ class Value:
     (4.389056, 2.0)
     """
 
+    # _grad_graph (never set on the hot path): the gradient as a Value, from backward(create_graph=True).
     __slots__ = ("data", "_grad", "_prev", "_op", "_saved", "label", "requires_grad", "_id",
-                 "_trace", "_role", "__weakref__")
+                 "_trace", "_role", "_grad_graph", "__weakref__")
     # Make NumPy hand `array * value` to Value.__rmul__ instead of looping over the array.
     __array_ufunc__ = None
 
@@ -160,10 +161,17 @@ class Value:
     # ------------------------------------------------------------ attributes
     @property
     def grad(self) -> Any:
-        """d(root)/d(self) from the latest backward; zeros before any."""
+        """d(root)/d(self) from the latest backward; zeros before any.
+
+        After ``backward(create_graph=True)`` it is a Value (a graph), as long
+        as no later pass has changed it.
+        """
         g = self._grad
         if g is None:
             return 0.0 if type(self.data) is float else np.zeros_like(self.data)
+        graph = getattr(self, "_grad_graph", None)
+        if graph is not None and graph.data is g:
+            return graph
         return g
 
     @grad.setter
