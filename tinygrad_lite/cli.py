@@ -12,8 +12,8 @@ from typing import Any, Iterator, Sequence
 
 import numpy as np
 
+from . import curvature, seed, viz
 from . import functional as F
-from . import seed, viz
 from .data import DATASETS
 from .errors import NonFiniteWarning
 from .explanation import explain
@@ -105,6 +105,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
         mse = F.mse_loss(probs_v, [1.0, 0.0, 0.0], reduction="sum").item()
         ce = (-probs_v[0].log()).item()
         print(f"  ŷ = {pred}:  MSE = {mse:.3f}   CE = −log ŷ_p = {ce:.4f}")
+    print("\n" + curvature.report() + "\n")
 
     for path in (
         _try_render(viz.render, L_ce, out / "ce.svg", explain=z_ce[p]),
