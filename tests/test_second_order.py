@@ -343,6 +343,19 @@ def test_evaluated_formula_equals_numeric_local(a, b, tensor):
     assert seen >= set(FORMULA_CASES) - ({"softmax", "log_softmax"} if tensor else set())
 
 
+def test_every_vjp_op_says_how_it_builds_its_gradient_graph():
+    """A VjpOp declares saved_as ("inputs", "output", "fixed"), or None to refuse create_graph by name."""
+    found, stack = [], [ops.VjpOp]
+    while stack:
+        for c in stack.pop().__subclasses__():
+            if c.__module__.startswith("tinygrad_lite."):
+                found.append(c)
+            stack.append(c)
+    undeclared = [c.__name__ for c in found if not hasattr(c, "saved_as")]
+    assert not undeclared, f"set saved_as on {undeclared} (see tinygrad_lite.second_order)"
+    assert {c.saved_as for c in found} <= {"inputs", "output", "fixed", None}
+
+
 def test_formula_evaluator_refuses_what_is_not_whitelisted():
     with pytest.raises(ValueError, match="does not accept"):
         second_order.evaluate("__import__('os')", {"x": 1.0})

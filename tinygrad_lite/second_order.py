@@ -88,10 +88,15 @@ _FUNCTIONS: dict[str, Callable[..., Any]] = {
     "log": _elementwise("log", np.log),
     "sqrt": _elementwise("sqrt", np.sqrt),
     "tanh": _elementwise("tanh", np.tanh),
+    "sin": _elementwise("sin", np.sin),
+    "cos": _elementwise("cos", np.cos),
     "Abs": _elementwise("abs", np.abs),
     "Heaviside": _piecewise_constant(lambda x, h=0.5: np.heaviside(x, h)),
     "sign": _piecewise_constant(np.sign),
 }
+
+
+_CONSTANTS = {"pi": float(np.pi), "E": float(np.e)}
 
 
 @functools.cache
@@ -137,6 +142,8 @@ def evaluate(template: str, env: dict[str, Any]) -> Any:
             return float(node.value)
         if isinstance(node, ast.Name) and node.id in env:
             return env[node.id]
+        if isinstance(node, ast.Name) and node.id in _CONSTANTS:
+            return _CONSTANTS[node.id]
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
             v = ev(node.operand)
             return -v if isinstance(node.op, ast.USub) else v
