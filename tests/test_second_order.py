@@ -532,3 +532,14 @@ def test_signatures_match_pytorch():
     params = list(inspect.signature(tl.grad).parameters)
     assert params == ["outputs", "inputs", "grad_outputs", "create_graph", "allow_unused"]
     assert "create_graph" in inspect.signature(tl.Value.backward).parameters
+
+
+def test_nan_in_second_order_is_never_silent():
+    x = tl.Value(np.array([0.0, 1.0]))
+    with pytest.warns(tl.NonFiniteWarning):
+        (g,) = tl.grad(x.sqrt().sum(), x)  # 1/(2√0) = inf
+    with tl.detect_anomaly():
+        x = tl.Value(np.array([0.0, 1.0]))
+        y = x.sqrt().sum()
+        with pytest.raises(tl.AnomalyError, match="sqrt"):
+            tl.grad(y, x)

@@ -49,8 +49,8 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from . import autograd
-from ._state import enable_grad, user_stacklevel
-from .errors import GradcheckError, NonFiniteWarning
+from ._state import enable_grad, modes, user_stacklevel
+from .errors import AnomalyError, GradcheckError, NonFiniteWarning
 from .gradcheck import gradcheck
 from .ops import LocalOp, unbroadcast
 from .ops.dual import is_data, sum_to
@@ -286,6 +286,10 @@ def backprop(roots: Sequence[Value], seeds: Sequence[Any], create_graph: bool,
                 if c is None or not want:
                     continue
                 c = sum_to(c, p) if create_graph else unbroadcast(c, p.data)
+                if modes.anomaly and not create_graph and _nonfinite(c) and not _nonfinite(g):
+                    raise AnomalyError(f"{n.op}'s backward produced NaN/Inf for its input "
+                                       f"{p.label or p.op or 'leaf'} (shape {p.shape}); the {n.op} node "
+                                       f"was created at {n._trace}")
                 grads[p] = _add(grads.get(p), c)
     return grads, nodes
 
