@@ -443,10 +443,32 @@ def test_explain_and_viz_work_on_a_gradient_value():
     (g0,) = tl.grad(L, z[0], create_graph=True)  # ŷ0 − 1, as a graph
     e = tl.explain(g0, z[1])
     assert e.total == pytest.approx(tl.hessian(lambda zs: F.cross_entropy(zs, 0), z)[0, 1], abs=1e-12)
+    import sympy
+
+    y0, y1 = sympy.symbols("ŷ0 ŷ1")
+    assert sympy.simplify(e.total_expression - (-y0 * y1)) == 0  # ∂²L/∂z0∂z1 = −ŷ0ŷ1
     from tinygrad_lite import viz
 
+    g0.label = "g0"
     dot = viz.draw_graph(g0).source
-    assert "z0" in dot and "z1" in dot
+    assert "z0" in dot and "z1" in dot and "g0" in dot
+
+
+def test_gradient_graph_renders_to_svg():
+    import shutil
+    import xml.etree.ElementTree as ET
+
+    if shutil.which("dot") is None:
+        pytest.skip("Graphviz `dot` not installed")
+    from tinygrad_lite import viz
+
+    z = [tl.Value(v, label=f"z{i}") for i, v in enumerate((0.5, 2.5, 1.0))]
+    (g0,) = tl.grad(F.mse_loss(F.softmax(z), [1.0, 0.0, 0.0], reduction="sum"), z[0], create_graph=True)
+    g0.label = "g0"
+    svg = ET.fromstring(viz.to_svg(g0))
+    texts = {t.text for t in svg.iter("{http://www.w3.org/2000/svg}text")}
+    assert "z0" in texts and any(t.startswith("g0") for t in texts)
+    assert "ŷ0(1−ŷ0) = 0.0897" in texts  # the gradient graph's own edges carry their local derivatives
 
 
 def test_drawing_the_original_graph_after_create_graph():
