@@ -19,7 +19,8 @@ from .base import unbroadcast
 
 def is_data(x: Any) -> bool:
     """A float or an array (the ordinary backward), rather than a Value."""
-    return type(x) is float or isinstance(x, (np.ndarray, np.generic, bool, int))
+    t = type(x)
+    return t is np.ndarray or t is float or isinstance(x, (np.ndarray, np.generic, bool, int))
 
 
 def _value_op(op: Any, x: Any) -> Any:

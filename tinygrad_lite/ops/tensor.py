@@ -212,10 +212,11 @@ class Transpose(VjpOp):
                 f"of a Value of shape {shape}"
             )
         self.perm = tuple(int(i) % len(shape) for i in axes)
+        self.inverse = tuple(np.argsort(self.perm).tolist())
         return _as_data(np.transpose(a, self.perm), a), None
 
     def backward(self, saved: Any, g: Any, parents: tuple):
-        return (permute(g, tuple(int(i) for i in np.argsort(self.perm))),)
+        return (permute(g, self.inverse),)
 
 
 def _index_of(index: Any) -> Any:
