@@ -13,7 +13,8 @@ How each kind of op builds its gradient as a graph:
   the op's own formula template* (``formulas``: SymPy syntax over ``x``,
   ``y``, ``out`` and, for the scalar softmax, the sibling outputs ``s<j>``)
   with the parents and the node itself bound, through a small whitelisted
-  evaluator (numbers, ``+ - * / **``, and the functions in ``_FUNCTIONS``).
+  evaluator (numbers, ``+ - * / **``, the functions in ``_FUNCTIONS``, and
+  the op's own number or array attributes as constants, e.g. a mask).
   So the formula a drawing shows *is* the derivative that is executed.
   Piecewise-constant factors (``Heaviside``, ``sign``) are constants: their
   derivative is 0 wherever it exists.  An op whose template is not safe to
@@ -130,10 +131,19 @@ def _arith(op: ast.operator, a: Any, b: Any) -> Any:
     raise ValueError(f"operator {type(op).__name__}")
 
 
-def evaluate(template: str, env: dict[str, Any]) -> Any:
+def _constant_attribute(owner: Any, name: str) -> Any:
+    """An op's own number or array attribute (a mask, a slope) named in its template, else None."""
+    v = getattr(owner, name, None) if owner is not None and not name.startswith("_") else None
+    if isinstance(v, (bool, int, float, np.number, np.bool_)):
+        return float(v)
+    return v if isinstance(v, np.ndarray) else None
+
+
+def evaluate(template: str, env: dict[str, Any], owner: Any = None) -> Any:
     """A formula template (SymPy syntax) evaluated with Values or numbers bound to its names.
 
-    Only numbers, the names in ``env``, ``+ - * / **`` and the functions in
+    Only numbers, the names in ``env`` (then ``owner``'s number or array
+    attributes, as constants), ``+ - * / **`` and the functions in
     ``_FUNCTIONS`` are accepted; numbers are folded as float64.
     """
 
@@ -144,6 +154,8 @@ def evaluate(template: str, env: dict[str, Any]) -> Any:
             return env[node.id]
         if isinstance(node, ast.Name) and node.id in _CONSTANTS:
             return _CONSTANTS[node.id]
+        if isinstance(node, ast.Name) and _constant_attribute(owner, node.id) is not None:
+            return _constant_attribute(owner, node.id)
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
             v = ev(node.operand)
             return -v if isinstance(node.op, ast.USub) else v
@@ -198,11 +210,14 @@ def local_value(n: Value, i: int, cache: dict[int, list[Value]] | None = None) -
     if not op.formulas and getattr(op, "group", None) is None:
         raise _unsupported(n, "has no formula for its local derivative")
     env: dict[str, Any] = {"x": x, "y": y, "out": n}
+    number = getattr(n, "_number", None)  # a number operand (x * 2.0) kept by its node
+    if number is not None:
+        env["c"] = number
     if getattr(op, "group", None) is not None:
         for j, s in enumerate(_softmax_siblings(n, {} if cache is None else cache)):
             env[f"s{j}"] = s
     try:
-        return evaluate(op.formula(i), env)
+        return evaluate(op.formula(i), env, owner=op)
     except ValueError as e:
         raise _unsupported(n, f"has a formula the evaluator cannot run ({e})") from None
 
