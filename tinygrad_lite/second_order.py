@@ -11,8 +11,9 @@ How each kind of op builds its gradient as a graph:
 * ``LocalOp`` (elementwise ops, the scalar softmax): the backward is
   ``g * local``.  The local derivative is rebuilt as a Value by *evaluating
   the op's own formula template* (``formulas``: SymPy syntax over ``x``,
-  ``y``, ``out`` and, for the scalar softmax, the sibling outputs ``s<j>``)
-  with the parents and the node itself bound, through a small whitelisted
+  ``y``, ``c`` (a number operand), ``out`` and, for the scalar softmax, the
+  sibling outputs ``s<j>``) with the parents and the node itself bound
+  (``out`` is the node, so it is differentiated too), through a small whitelisted
   evaluator (numbers, ``+ - * / **``, the functions in ``_FUNCTIONS``, and
   the op's own number or array attributes as constants, e.g. a mask).
   So the formula a drawing shows *is* the derivative that is executed.
@@ -29,9 +30,11 @@ How each kind of op builds its gradient as a graph:
 
 What an op must provide to support ``create_graph``: a LocalOp, formulas the
 evaluator accepts (or ``graph_local``); a VjpOp, a backward in those shared
-operations and ``saved_as``.  An op without them (``saved_as = None``, e.g. a
-custom ``tl.Function``, whose backward works on NumPy data) makes
-``create_graph`` raise an error naming it, never a wrong gradient.
+operations and ``saved_as``.  An op without them (``saved_as = None`` on a
+VjpOp or a LocalOp, e.g. a custom ``tl.Function``, whose backward works on
+NumPy data; or a formula the evaluator refuses) makes ``create_graph`` raise
+an error naming it, never a wrong gradient.  ``gradgradcheck`` also checks
+that the gradient built from the formulas equals the one backward computes.
 
 After ``backward(create_graph=True)`` every ``.grad`` in the graph is a Value
 (as in PyTorch) while the numbers every other reader sees (drawings, steps,
