@@ -382,6 +382,17 @@ def test_backward_create_graph_makes_grads_values_and_agrees_with_plain_backward
     assert h_ab == pytest.approx(expected, abs=1e-12)
 
 
+def test_create_graph_leaf_grads_accumulate_and_a_plain_pass_gives_numbers_again():
+    a = tl.Value(2.0)
+    y = a * a * a
+    y.backward(create_graph=True)
+    y.backward(create_graph=True)
+    assert a.grad.item() == 24.0 and tl.grad(a.grad, a) == (24.0,)  # d(2·3a²)/da = 12a
+    a.zero_grad()
+    y.backward()
+    assert a.grad == 12.0 and type(a.grad) is float
+
+
 def test_tl_grad_touches_no_grad_and_returns_a_tuple():
     x = tl.Value(np.array([1.0, 2.0, 3.0]), label="x")
     y = (x * x).sum()
