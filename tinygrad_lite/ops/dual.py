@@ -29,18 +29,24 @@ def _value_op(op: Any, x: Any) -> Any:
     return _unary(op, x)
 
 
+# Each helper tests for an ndarray first: the ordinary backward pays one type check.
+
 def rsum(x: Any, axis: int) -> Any:
     """Sum over one axis, keeping it."""
-    if is_data(x):
+    if type(x) is np.ndarray or is_data(x):
         return np.add.reduce(x, axis=axis, keepdims=True)
     return x.sum(axis=axis, keepdims=True)
 
 
 def exp(x: Any) -> Any:
+    if type(x) is np.ndarray:
+        return np.exp(x)
     return _exp_data(x) if is_data(x) else x.exp()
 
 
 def reshape(x: Any, shape: tuple[int, ...]) -> Any:
+    if type(x) is np.ndarray:
+        return x.reshape(shape)
     if type(x) is float:
         return x if shape == () else np.full(shape, x)
     if is_data(x):
@@ -50,6 +56,8 @@ def reshape(x: Any, shape: tuple[int, ...]) -> Any:
 
 def permute(x: Any, perm: tuple[int, ...]) -> Any:
     """Axes reordered: output axis k is input axis ``perm[k]``."""
+    if type(x) is np.ndarray:
+        return np.transpose(x, perm)
     if type(x) is float or tuple(perm) == tuple(range(len(perm))):
         return x
     if is_data(x):
@@ -61,12 +69,16 @@ def permute(x: Any, perm: tuple[int, ...]) -> Any:
 
 def swap_last(x: Any) -> Any:
     """The last two axes swapped (a batched transpose)."""
+    if type(x) is np.ndarray:
+        return np.swapaxes(x, -1, -2)
     nd = len(np.shape(x)) if is_data(x) else x.ndim
     return permute(x, tuple(range(nd - 2)) + (nd - 1, nd - 2))
 
 
 def unsqueeze(x: Any, axes: tuple[int, ...]) -> Any:
     """Size-1 axes put back at ``axes`` (positions in the result), as ``np.expand_dims``."""
+    if type(x) is np.ndarray:
+        return np.expand_dims(x, axes)
     shape = list(np.shape(x) if is_data(x) else x.shape)
     for ax in sorted(a % (len(shape) + len(axes)) for a in axes):
         shape.insert(ax, 1)
@@ -75,6 +87,8 @@ def unsqueeze(x: Any, axes: tuple[int, ...]) -> Any:
 
 def broadcast_to(x: Any, shape: tuple[int, ...], dtype: Any) -> Any:
     """``x`` copied over ``shape``; for a Value, added to zeros so the copy is an ordinary node."""
+    if type(x) is np.ndarray:
+        return x if x.shape == shape else np.broadcast_to(x, shape)
     if is_data(x):
         return x if np.shape(x) == tuple(shape) else np.broadcast_to(x, shape)
     if x.shape == tuple(shape):
@@ -84,7 +98,7 @@ def broadcast_to(x: Any, shape: tuple[int, ...], dtype: Any) -> Any:
 
 def sum_to(c: Any, like: Any) -> Any:
     """``c`` summed over the axes it was broadcast along, to the shape of ``like`` (data or Value)."""
-    if is_data(c):
+    if type(c) is np.ndarray or is_data(c):
         return unbroadcast(c, like.data if not is_data(like) else like)
     shape = () if type(like) is float else tuple(like.shape)
     if c.shape == shape:
@@ -100,7 +114,7 @@ def sum_to(c: Any, like: Any) -> Any:
 
 def scatter_add(g: Any, index: Any, shape: tuple[int, ...], dtype: Any, advanced: bool) -> Any:
     """Zeros of ``shape`` with ``g`` added at ``index`` (the backward of indexing)."""
-    if is_data(g):
+    if type(g) is np.ndarray or is_data(g):
         grad = np.zeros(shape, dtype=dtype)
         if advanced:
             np.add.at(grad, index, g)  # repeated indices each add their share
