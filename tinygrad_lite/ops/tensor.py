@@ -202,7 +202,7 @@ class Transpose(VjpOp):
 
     def forward(self, a: Any):
         if self.axes is None and type(a) is np.ndarray and a.ndim == 2:  # W.T in every Linear: no bookkeeping
-            self.perm = (1, 0)
+            self.perm = self.inverse = (1, 0)
             return a.T, None
         shape = shape_of(a)
         axes = self.axes or tuple(reversed(range(len(shape))))
@@ -216,6 +216,8 @@ class Transpose(VjpOp):
         return _as_data(np.transpose(a, self.perm), a), None
 
     def backward(self, saved: Any, g: Any, parents: tuple):
+        if self.inverse == (1, 0):
+            return (g.T,)  # arrays and Values alike
         return (permute(g, self.inverse),)
 
 

@@ -6,7 +6,7 @@ import tinygrad_lite as tl
 import tinygrad_lite.functional as F
 from tinygrad_lite import curvature, seed, viz
 
-out = out_dir("08_curvature")
+out = out_dir("09_curvature")
 print(curvature.report())
 
 # A gradient is an ordinary graph: draw ∂L/∂z0 of cross-entropy, and explain one second derivative.
