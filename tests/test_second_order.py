@@ -290,6 +290,14 @@ def _local_ops():
     return found
 
 
+def _unrolled(reduce, a, b):
+    """The n-ary scalar node tl.unroll makes for a reduction of [a, b, a·b] (scalars only)."""
+    if a.size != 1:
+        return []
+    Z = tl.Value(np.array([a.item(), b.item(), a.item() * b.item() + 0.25]), label="Z")
+    return [tl.unroll(reduce(Z)).root]
+
+
 # Each case builds nodes of one op through the public API; domain chosen inside it.
 FORMULA_CASES = {
     "add": lambda a, b: [a + b, a + 2.0, 2.0 + a],
@@ -307,6 +315,9 @@ FORMULA_CASES = {
     "sqrt": lambda a, b: [(a.abs() + 0.1).sqrt()],
     "abs": lambda a, b: [a.abs()],
     "softplus": lambda a, b: [a.softplus()],
+    "sum": lambda a, b: _unrolled(lambda Z: Z.sum(), a, b),
+    "mean": lambda a, b: _unrolled(lambda Z: Z.mean(), a, b),
+    "max": lambda a, b: _unrolled(lambda Z: Z.max(), a, b),
     "softmax": lambda a, b: F.softmax([a, b, a * b]) if a.size == 1 else [],
     "log_softmax": lambda a, b: F.log_softmax([a, b, a * b]) if a.size == 1 else [],
 }
@@ -340,7 +351,7 @@ def test_evaluated_formula_equals_numeric_local(a, b, tensor):
                 np.testing.assert_allclose(np.broadcast_to(np.asarray(got, dtype=float), node.shape),
                                            np.broadcast_to(np.asarray(want, dtype=float), node.shape),
                                            rtol=1e-12, atol=1e-12, err_msg=f"{name} ∂/∂parent {i}")
-    assert seen >= set(FORMULA_CASES) - ({"softmax", "log_softmax"} if tensor else set())
+    assert seen >= set(FORMULA_CASES) - ({"softmax", "log_softmax", "sum", "mean", "max"} if tensor else set())
 
 
 def test_every_vjp_op_says_how_it_builds_its_gradient_graph():

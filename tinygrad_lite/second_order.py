@@ -210,8 +210,10 @@ def local_value(n: Value, i: int, cache: dict[int, list[Value]] | None = None) -
     custom = getattr(op, "graph_local", None)
     if custom is not None:
         return custom(i, x, y, n)
-    if not op.formulas and getattr(op, "group", None) is None:
-        raise _unsupported(n, "has no formula for its local derivative")
+    try:
+        template = op.formula(i)
+    except IndexError:
+        raise _unsupported(n, "has no formula for its local derivative") from None
     env: dict[str, Any] = {"x": x, "y": y, "out": n}
     number = getattr(n, "_number", None)  # a number operand (x * 2.0) kept by its node
     if number is not None:
@@ -220,7 +222,7 @@ def local_value(n: Value, i: int, cache: dict[int, list[Value]] | None = None) -
         for j, s in enumerate(_softmax_siblings(n, {} if cache is None else cache)):
             env[f"s{j}"] = s
     try:
-        return evaluate(op.formula(i), env, owner=op)
+        return evaluate(template, env, owner=op)
     except ValueError as e:
         raise _unsupported(n, f"has a formula the evaluator cannot run ({e})") from None
 

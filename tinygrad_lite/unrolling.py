@@ -65,6 +65,10 @@ class MeanOf(LocalOp):
     def forward(self, *xs: float):
         return math.fsum(xs) / self.n, (1.0 / self.n,) * len(xs)
 
+    def graph_local(self, i: int, x: Any, y: Any, out: Any) -> float:
+        """The local 1/n as a number, for create_graph (the template names the sizes)."""
+        return 1.0 / self.n
+
 
 class MaxOf(LocalOp):
     """The maximum as a node of its own; tied maxima share the gradient (as the tensor ``max``)."""
