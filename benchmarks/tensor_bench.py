@@ -1,8 +1,10 @@
 """Tensor workloads (issue 4): an MLP training step, against a hand-written NumPy floor and PyTorch.
 
-W3: MLP 2-16-16-2, batch 32, float64.  W4: MLP 784-256-128-10, batch 128, float32 and float64.
-Each step is forward + cross-entropy + backward + SGD.  Prints median µs per step and the ratio
-to the NumPy floor (the least any NumPy framework can do).  Run: python benchmarks/tensor_bench.py
+W3: MLP 2-16-16-2, batch 32, float64, with the fused cross-entropy (log_softmax) and the
+unfused one (softmax → log → pick → mean, the path the explanations teach).  W4: MLP
+784-256-128-10, batch 128, float32 and float64.  Each step is forward + cross-entropy +
+backward + SGD; the NumPy floor is the same for both cross-entropies.  Prints median µs per
+step and the ratio to the NumPy floor (the least any NumPy framework can do).  Run: python benchmarks/tensor_bench.py
 """
 
 from __future__ import annotations
@@ -62,8 +64,8 @@ def tl_setup(weights, dtype):
     return model, optim.SGD(model.parameters(), lr=0.01)
 
 
-def tl_step(model, opt, x, y):
-    loss = F.cross_entropy(model(x), y, fused=True)
+def tl_step(model, opt, x, y, fused=True):
+    loss = F.cross_entropy(model(x), y, fused=fused)
     opt.zero_grad()
     loss.backward()
     opt.step()
@@ -92,16 +94,16 @@ def torch_step(model, opt, x, y):
     return loss
 
 
-def workload(name, sizes, batch, dtype, repeat, number):
+def workload(name, sizes, batch, dtype, repeat, number, fused=True):
     rng = np.random.default_rng(1)
     x = rng.standard_normal((batch, sizes[0])).astype(dtype)
     y = rng.integers(0, sizes[-1], batch)
     weights = make_weights(sizes, dtype)
     own = [(W.copy(), b.copy()) for W, b in weights]  # the floor updates its own copy in place
     model, opt = tl_setup(weights, dtype)
-    steps = {"numpy": lambda: numpy_step(own, x, y, 0.01), "tinygrad_lite": lambda: tl_step(model, opt, x, y)}
+    steps = {"numpy": lambda: numpy_step(own, x, y, 0.01), "tinygrad_lite": lambda: tl_step(model, opt, x, y, fused)}
     us = {who: t * 1e6 for who, t in medians_in_turns(steps, repeat, number).items()}
-    if torch is not None:
+    if torch is not None and fused:
         # Timed in a block of its own: PyTorch's idle threads spin for a while after each
         # call and would slow whatever ran next in turns with it.
         torch.set_num_threads(2)
@@ -134,6 +136,7 @@ def main() -> None:
     args = ap.parse_args()
     r = 3 if args.quick else args.repeat
     workload("W3 2-16-16-2 b32 f64", [2, 16, 16, 2], 32, np.float64, r, 200)
+    workload("W3 unfused cross-entropy", [2, 16, 16, 2], 32, np.float64, r, 200, fused=False)
     workload("W4 784-256-128-10 b128 f32", [784, 256, 128, 10], 128, np.float32, r, 20)
     workload("W4 784-256-128-10 b128 f64", [784, 256, 128, 10], 128, np.float64, r, 20)
     per_op_overhead()

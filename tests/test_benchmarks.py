@@ -27,7 +27,8 @@ def bench_modules(monkeypatch):
 
 @pytest.mark.parametrize(("script", "rows"), [
     ("scalar_bench.py", ["W1", "tinygrad_lite", "minimal_engine", "W2", "100,000 links", "W5"]),
-    ("tensor_bench.py", ["W3", "W4 784-256-128-10 b128 f32", "W4 784-256-128-10 b128 f64", "per-op overhead"]),
+    ("tensor_bench.py", ["W3", "W3 unfused cross-entropy", "W4 784-256-128-10 b128 f32", "W4 784-256-128-10 b128 f64",
+                         "per-op overhead"]),
     ("explain_bench.py", ["CE N=8 K=10, a target logit", "MLP 2-16-2 on 8 samples"]),
 ])
 def test_benchmark_runs(script, rows):
