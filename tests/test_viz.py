@@ -96,8 +96,8 @@ def test_without_dot_render_explains_how_to_install_and_leaves_dot_file(tmp_path
     assert "graph not drawn" in L._repr_mimebundle_()["text/plain"]
 
 
-def long_chain(n=600):
-    """A graph of 2n + 1 nodes: x times a constant, n times."""
+def long_chain(n=1200):
+    """A graph of n + 1 nodes: x times a number, n times (the number is part of each op)."""
     y = tl.Value(1.0)
     for _ in range(n):
         y = y * 1.001
@@ -126,7 +126,7 @@ def test_nodes_are_coloured_by_role():
 
     neuron = nn.Neuron(2, rng=0)
     x = tl.Value(1.0, label="x")
-    loss = neuron([x, 2.0]).square()
+    loss = neuron([x, tl.Value(2.0, requires_grad=False)]).square()  # a bare 2.0 would join its op
     src = viz.draw_graph(loss).source
     colour = {line.split("label=")[1].split("\\n")[0].strip('"'): line.split("fillcolor=")[1].split()[0].strip('"]')
               for line in src.splitlines() if "fillcolor=" in line and "label=" in line}

@@ -1,4 +1,12 @@
-"""Process-wide autograd switches: grad recording and anomaly detection."""
+"""Autograd switches (grad recording, anomaly detection), per thread as in PyTorch.
+
+Each thread starts with grad recording on and anomaly detection off; ``no_grad``,
+``enable_grad`` and ``detect_anomaly`` change only the thread that enters them.
+Reading a per-thread setting on every op would cost ~10% of a scalar op, so ops
+read one process-wide flag, ``modes.plain``: True while no thread is inside any
+switch (every thread then records, without anomaly checks).  Only while some
+thread is inside one do ops look at their own thread's settings.
+"""
 
 from __future__ import annotations
 
@@ -6,18 +14,57 @@ import contextlib
 import itertools
 import os
 import sys
+import threading
 
 PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
 
-class _Modes:
-    """Process-wide (not per-thread: a thread-local costs ~10% of every scalar op)."""
-
-    __slots__ = ("grad_enabled", "anomaly")
+class _ThreadModes(threading.local):
+    """One thread's settings; a new thread starts from the defaults."""
 
     def __init__(self) -> None:
         self.grad_enabled = True
         self.anomaly = False
+        self.saved: list[bool] = []  # what each switch entered in this thread replaced
+
+
+_thread = _ThreadModes()
+
+
+class _Modes:
+    """What ops read: the fast-path flag, and the calling thread's settings."""
+
+    __slots__ = ("plain", "_active", "_lock")
+
+    def __init__(self) -> None:
+        self.plain = True  # no switch is active in any thread
+        self._active = 0  # switches currently entered, over all threads
+        self._lock = threading.Lock()
+
+    @property
+    def grad_enabled(self) -> bool:
+        """Whether the calling thread records the graph."""
+        return self.plain or _thread.grad_enabled
+
+    @property
+    def anomaly(self) -> bool:
+        """Whether the calling thread checks for NaN/Inf (``detect_anomaly``)."""
+        return not self.plain and _thread.anomaly
+
+    def _enter(self, attr: str, value: bool) -> None:
+        t = _thread
+        with self._lock:
+            self._active += 1
+            self.plain = False
+        t.saved.append(getattr(t, attr))
+        setattr(t, attr, value)
+
+    def _exit(self, attr: str) -> None:
+        t = _thread
+        setattr(t, attr, t.saved.pop())
+        with self._lock:
+            self._active -= 1
+            self.plain = self._active == 0
 
 
 modes = _Modes()
@@ -28,18 +75,21 @@ creation_counter = itertools.count()
 
 
 class _Switch(contextlib.ContextDecorator):
-    """Set one mode for the duration of a ``with`` block (or a decorated function)."""
+    """Set one mode of the current thread for a ``with`` block (or a decorated function).
+
+    The replaced setting is kept per thread, so one instance may be entered by
+    several threads at once, or recursively (as a decorator).
+    """
 
     attr = ""
     value = False
 
     def __enter__(self) -> "_Switch":
-        self._prev = getattr(modes, self.attr)
-        setattr(modes, self.attr, self.value)
+        modes._enter(self.attr, self.value)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        setattr(modes, self.attr, self._prev)
+        modes._exit(self.attr)
 
 
 class no_grad(_Switch):

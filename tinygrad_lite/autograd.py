@@ -22,17 +22,33 @@ def topo_order(root: Value) -> list[Value]:
 
     Sorting by creation number is a topological order because a node is always
     created after its parents; the walk itself is a plain stack, so a chain of
-    a million nodes needs no recursion.
+    a million nodes needs no recursion.  (It reads the node layout of ``Value``.)
     """
     if not root.requires_grad:
         return []
     seen, nodes, stack = {root}, [root], [root]
+    add, push, pop = seen.add, nodes.append, stack.pop
     while stack:
-        for p in stack.pop()._prev:
-            if p.requires_grad and p not in seen:
-                seen.add(p)
-                nodes.append(p)
-                stack.append(p)
+        n = pop()
+        x = n._x
+        if x is None:
+            continue
+        if type(x) is tuple:
+            for p in x:
+                if p.requires_grad and p not in seen:
+                    add(p)
+                    push(p)
+                    stack.append(p)
+            continue
+        if x.requires_grad and x not in seen:
+            add(x)
+            push(x)
+            stack.append(x)
+        y = n._y
+        if type(y) is Value and y.requires_grad and y not in seen:
+            add(y)
+            push(y)
+            stack.append(y)
     nodes.sort(key=_creation)
     return nodes
 
@@ -111,28 +127,62 @@ def backward(root: Value, grad: Any = None, create_graph: bool = False) -> None:
     nodes = topo_order(root)
     leaves = []
     for n in nodes:
-        if n._prev:
-            n._grad = None
-        else:
+        if n._op is None:
             leaves.append((n, n._grad))
+        else:
+            n._grad = None
     accumulate(root, seed)
-    anomaly = modes.anomaly
+    if modes.anomaly:
+        _backward_checked(nodes)
+    else:
+        _backward(nodes)
+    _check_leaves(leaves, nodes)
+
+
+def _backward(nodes: list[Value]) -> None:
+    """The chain rule over ``nodes`` (parents first), from the last node back."""
     for n in reversed(nodes):
         g = n._grad
-        prev = n._prev
-        if g is None or not prev:
+        op = n._op
+        if g is None or op is None:
+            continue
+        x = n._x
+        if not op.uses_locals or type(x) is tuple:
+            for p, c in zip(n._prev, contributions(n, g)):
+                if c is not None and p.requires_grad:
+                    accumulate(p, c)
+            continue
+        # An op of one or two parents whose backward is grad * local: the hot path.
+        y = n._y
+        if type(g) is float:  # a scalar node: its parents and locals are floats too
+            if x.requires_grad:
+                c = g * n._dx
+                pg = x._grad
+                x._grad = c if pg is None else pg + c
+            if type(y) is Value and y.requires_grad:
+                c = g * n._dy
+                pg = y._grad
+                y._grad = c if pg is None else pg + c
+            continue
+        if x.requires_grad:
+            loc = n._dx
+            accumulate(x, g if loc is ONE else g * loc)
+        if type(y) is Value and y.requires_grad:
+            loc = n._dy
+            accumulate(y, g if loc is ONE else g * loc)
+
+
+def _backward_checked(nodes: list[Value]) -> None:
+    """``_backward`` under ``detect_anomaly``: the first NaN/Inf raises, naming the op and its line."""
+    for n in reversed(nodes):
+        g = n._grad
+        if g is None or n._op is None:
             continue
         op = n._op
-        if op.uses_locals and not anomaly:
-            # Hot path (every scalar op): contribution = g * local, without building a tuple.
-            for p, loc in zip(prev, n._saved):
-                if p.requires_grad:
-                    accumulate(p, g if loc is ONE else g * loc)
-            continue
-        for p, c in zip(prev, contributions(n, g)):
+        for p, c in zip(n._prev, contributions(n, g)):
             if c is None or not p.requires_grad:
                 continue
-            if anomaly and not _finite(c):
+            if not _finite(c):
                 raise AnomalyError(
                     f"{op.name}'s backward produced NaN/Inf for its input {p.label or p.op or 'leaf'!s} "
                     f"(shape {p.shape}) from a finite upstream gradient; the {op.name} node was "
@@ -140,7 +190,6 @@ def backward(root: Value, grad: Any = None, create_graph: bool = False) -> None:
                     f"{op.name} received a NaN/Inf gradient (created at {n._trace})"
                 )
             accumulate(p, c)
-    _check_leaves(leaves, nodes)
 
 
 def _finite(x: Any) -> bool:
@@ -188,7 +237,7 @@ def _check_leaves(leaves: list[tuple[Value, Any]], nodes: list[Value]) -> None:
 def _first_nonfinite_backward(nodes: list[Value]) -> str:
     """Name the first op (in backward order) that turned a finite gradient non-finite."""
     for n in reversed(nodes):
-        if not n._prev or n._grad is None or not _finite(n._grad):
+        if n._op is None or n._grad is None or not _finite(n._grad):
             continue
         for p, c in zip(n._prev, contributions(n, n._grad)):
             if c is not None and not _finite(c):
@@ -202,7 +251,7 @@ def _warn_forward_nonfinite(root: Value) -> None:
     for n in topo_order(root):
         if not _finite(n.data):
             name = n.label or "unlabelled"
-            culprit = (f"; it first appears in the output of {n._op.name} ({name})" if n._prev
+            culprit = (f"; it first appears in the output of {n._op.name} ({name})" if n._op is not None
                        else f"; the input {name} is already NaN/Inf")
             break
     warnings.warn(

@@ -18,6 +18,7 @@ import sympy
 from .autograd import local
 from .display import join_terms
 from .naming import fmt, formula, graph_nodes, node_names
+from .ops import number_literal
 from .value import Value
 
 MAX_PATHS = 2000
@@ -143,20 +144,30 @@ def _symbols(nodes: list[Value], names: dict[Value, str]) -> dict[Value, sympy.E
     syms: dict[Value, sympy.Expr] = {}
     for n in nodes:
         if not n._prev and not n.requires_grad and n.size == 1 and not n.label:
-            syms[n] = sympy.nsimplify(n.item(), rational=False) if float(n.item()).is_integer() else sympy.Float(n.item())
+            syms[n] = sympy.sympify(number_literal(n.item()))
         elif n._prev and not n.label and n._op.expr is not None and n.size == 1:
-            local = {k: syms[p] for k, p in zip(("x", "y"), n._prev)}
-            syms[n] = _instantiate(n._op.expr, local)
+            syms[n] = _instantiate(n._op.expr, _operands(n, syms))
         else:
             syms[n] = sympy.Symbol(names[n])
     return syms
 
 
+def _operands(n: Value, syms: dict[Value, sympy.Expr]) -> dict[str, sympy.Expr]:
+    """What x, y and c (a NumberOp's number, exact where it is simple) stand for in n's templates."""
+    local = {k: syms[p] for k, p in zip(("x", "y"), n._prev)}
+    if n._number is not None:
+        local["c"] = _exact(n._number)
+    return local
+
+
+@functools.lru_cache(maxsize=1024)
+def _exact(c: float) -> sympy.Expr:
+    return sympy.sympify(number_literal(c))
+
+
 def _edge_symbolic(child: Value, i: int, syms: dict[Value, sympy.Expr]) -> sympy.Expr:
     op = child._op
-    local = {"out": syms[child], **getattr(op, "symbols", {})}
-    for k, p in zip(("x", "y"), child._prev):
-        local[k] = syms[p]
+    local = {"out": syms[child], **getattr(op, "symbols", {}), **_operands(child, syms)}
     group = getattr(op, "group", None)
     if group is not None:
         for j, ref in enumerate(group.outputs):

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from .ops import number_text
 from .value import Value
 
 
@@ -82,14 +83,17 @@ def node_names(nodes: list[Value]) -> dict[Value, str]:
     return names
 
 
-_TOKEN = re.compile(r"\b(out|x|y|s\d+)\b")
+_TOKEN = re.compile(r"\b(out|x|y|c|s\d+)\b")
 
 
 def template_names(node: Value, names: dict[Value, str]) -> dict[str, str]:
-    """What x, y, out and s<j> stand for in ``node``'s formula templates."""
+    """What x, y, c, out and s<j> stand for in ``node``'s formula templates."""
     m = {"out": names.get(node, "out")}
     for key, p in zip(("x", "y"), node._prev):
         m[key] = names.get(p, key)
+    c = node._number  # the number a NumberOp keeps (x * 2.0)
+    if c is not None:
+        m["c"] = number_text(c) if c >= 0 else f"({number_text(c)})"
     group = getattr(node._op, "group", None)
     if group is not None:
         for j, ref in enumerate(group.outputs):

@@ -59,15 +59,6 @@ def _lift(x: Any, op: str) -> "Value":
     """An operand that is not a Value becomes a constant (no gradient) leaf."""
     if isinstance(x, Value):
         return x
-    if type(x) is float or type(x) is int:  # the common case, kept cheap
-        c = _new(Value)
-        c.data = float(x)
-        c._grad = c._op = c._saved = c._trace = None
-        c.label = ""
-        c._prev = ()
-        c.requires_grad = False
-        c._id = _next_id()
-        return c
     try:
         return Value(x, requires_grad=False)
     except (TypeError, ValueError):
@@ -77,8 +68,13 @@ def _lift(x: Any, op: str) -> "Value":
         ) from None
 
 
-def _node(op: ops.Op, out: Any, saved: Any, parents: tuple, requires_grad: bool) -> "Value":
-    """Make the result node of ``op`` (a detached leaf under ``no_grad``)."""
+def _is_number(x: Any) -> bool:
+    """A real Python or NumPy scalar (bools count, as in arithmetic); not an array."""
+    return isinstance(x, numbers.Real) and not isinstance(x, np.ndarray)
+
+
+def _make(op: ops.Op, out: Any, x: Any, y: Any, dx: Any, dy: Any, requires_grad: bool) -> "Value":
+    """The result node of ``op``, in the layout ``Value`` describes (a detached leaf under ``no_grad``)."""
     if type(out) is not float and type(out) is not np.ndarray:
         out = np.asarray(out)  # NumPy returns scalars for 0-d results; keep one array type
     # Plain attribute stores, not tuple unpacking: this runs once per op.
@@ -88,18 +84,30 @@ def _node(op: ops.Op, out: Any, saved: Any, parents: tuple, requires_grad: bool)
     v.label = ""
     v._id = _next_id()
     v._trace = None
-    if modes.grad_enabled:
-        v._prev = parents
+    plain = modes.plain
+    if plain or modes.grad_enabled:
         v._op = op
-        v._saved = saved
+        v._x = x
+        v._y = y
+        v._dx = dx
+        v._dy = dy
         v.requires_grad = requires_grad
+        if not plain and modes.anomaly:
+            _check_forward(v, op)
     else:
-        v._prev = ()
-        v._op = v._saved = None
+        v._op = v._x = v._y = v._dx = v._dy = None
         v.requires_grad = False
-    if modes.anomaly:
-        _check_forward(v, op)
     return v
+
+
+def _node(op: ops.Op, out: Any, saved: Any, parents: tuple, requires_grad: bool) -> "Value":
+    """The result node of any op: ``saved`` as its forward returned it, ``parents`` a tuple."""
+    if len(parents) > 2 or not parents:
+        return _make(op, out, tuple(parents), None, saved, None, requires_grad)
+    x, y = parents if len(parents) == 2 else (parents[0], None)
+    if op.uses_locals:
+        return _make(op, out, x, y, saved[0], saved[1] if y is not None else None, requires_grad)
+    return _make(op, out, x, y, saved, None, requires_grad)
 
 
 def _check_forward(v: "Value", op: ops.Op) -> None:
@@ -113,13 +121,21 @@ def _check_forward(v: "Value", op: ops.Op) -> None:
 
 def _unary(op: ops.LocalOp | ops.VjpOp, a: "Value") -> "Value":
     out, saved = op.forward(a.data)
-    return _node(op, out, saved, (a,), a.requires_grad)
+    return _make(op, out, a, None, saved[0] if op.uses_locals else saved, None, a.requires_grad)
 
 
-def _binary(op: ops.Op, a: Any, b: Any) -> "Value":
-    if type(a) is not Value:
-        a = _lift(a, op.name)
+def _with_number(op: ops.NumberOp, a: "Value", c: Any) -> "Value":
+    """``a ∘ c`` (or ``c ∘ a``) for a number c: one parent; the number is kept in ``_y``."""
+    c = float(c)
+    out, local = op.op.forward_number(a.data, c, op.first)
+    return _make(op, out, a, c, local, None, a.requires_grad)
+
+
+def _binary(op: ops.Op, a: "Value", b: Any) -> "Value":
+    """``a ∘ b`` for a Value ``a``; a number ``b`` goes into the op (see ``NumberOp``)."""
     if type(b) is not Value:
+        if op.numbered is not None and (type(b) is float or _is_number(b)):
+            return _with_number(op.numbered[0], a, b)
         b = _lift(b, op.name)
     try:
         out, saved = op.forward(a.data, b.data)
@@ -129,7 +145,17 @@ def _binary(op: ops.Op, a: Any, b: Any) -> "Value":
         if "broadcast" in str(e):
             raise broadcast_error(op.name, a.data, b.data) from None
         raise
-    return _node(op, out, saved, (a, b), a.requires_grad or b.requires_grad)
+    if op.uses_locals:
+        dx, dy = saved
+        return _make(op, out, a, b, dx, dy, a.requires_grad or b.requires_grad)
+    return _make(op, out, a, b, saved, None, a.requires_grad or b.requires_grad)
+
+
+def _rbinary(op: ops.Op, b: "Value", a: Any) -> "Value":
+    """``a ∘ b`` for a Value ``b`` and an ``a`` that is not one (Python's reflected operators)."""
+    if op.numbered is not None and _is_number(a):
+        return _with_number(op.numbered[1], b, a)
+    return _binary(op, _lift(a, op.name), b)
 
 
 class Value:
@@ -141,8 +167,18 @@ class Value:
     (4.389056, 2.0)
     """
 
+    # A node is one object (no tuples of parents or locals: a scalar op makes nothing else
+    # for the allocator and the garbage collector).  Its op, parents and locals:
+    #   _op        the op that made it; None for a leaf (then _x, _y, _dx, _dy are None too)
+    #   _x, _y     its parents; _y is None for an op of one parent, and for a NumberOp
+    #              (x * 2.0, 1 - x) it is the number, a float
+    #   _dx, _dy   what backward needs: for a LocalOp ∂out/∂x and ∂out/∂y (the edges' locals);
+    #              for a VjpOp _dx is whatever its forward saved
+    #   an op of more than two parents (the scalar softmax) keeps them as a tuple in _x, and
+    #   its locals (or what it saved) in _dx.
+    # ``parents``/``_prev`` and ``_saved`` give the same as tuples, for code that is not hot.
     # _grad_graph (never set on the hot path): the gradient as a Value, from backward(create_graph=True).
-    __slots__ = ("data", "_grad", "_prev", "_op", "_saved", "label", "requires_grad", "_id",
+    __slots__ = ("data", "_grad", "_op", "_x", "_y", "_dx", "_dy", "label", "requires_grad", "_id",
                  "_trace", "_role", "_grad_graph", "__weakref__")
     # Make NumPy hand `array * value` to Value.__rmul__ instead of looping over the array.
     __array_ufunc__ = None
@@ -152,11 +188,9 @@ class Value:
         self._grad = None
         self.label = str(label)
         self.requires_grad = bool(requires_grad)
-        self._prev: tuple[Value, ...] = ()
-        self._op: ops.Op | None = None
-        self._saved = None
+        self._op = self._x = self._y = self._dx = self._dy = None
         self._id = _next_id()
-        self._trace = user_frame_info() if modes.anomaly else None
+        self._trace = None if modes.plain or not modes.anomaly else user_frame_info()
 
     # ------------------------------------------------------------ attributes
     @property
@@ -201,7 +235,31 @@ class Value:
 
     @property
     def parents(self) -> tuple["Value", ...]:
-        return self._prev
+        """The Values this one was computed from, in argument order (numbers are not among them)."""
+        x = self._x
+        if x is None:
+            return ()
+        if type(x) is tuple:
+            return x
+        y = self._y
+        return (x, y) if type(y) is Value else (x,)
+
+    _prev = parents
+
+    @property
+    def _saved(self) -> Any:
+        """What backward uses: a LocalOp's locals as a tuple (one per parent), or a VjpOp's saved data."""
+        op = self._op
+        if op is None:
+            return None
+        if not op.uses_locals or type(self._x) is tuple:
+            return self._dx
+        return (self._dx, self._dy) if type(self._y) is Value else (self._dx,)
+
+    @property
+    def _number(self) -> float | None:
+        """The number a NumberOp keeps (2.0 in ``x * 2.0``), else None."""
+        return self._y if type(self._y) is float else None
 
     @property
     def role(self) -> str:
@@ -217,7 +275,7 @@ class Value:
 
     @property
     def is_leaf(self) -> bool:
-        return not self._prev
+        return not self.parents
 
     def item(self) -> float:
         if self.size != 1:
@@ -248,39 +306,37 @@ class Value:
         return _binary(ops.ADD, self, other)
 
     def __radd__(self, other: Any) -> "Value":
-        return _binary(ops.ADD, other, self)
+        return _rbinary(ops.ADD, self, other)
 
     def __sub__(self, other: Any) -> "Value":
         return _binary(ops.SUB, self, other)
 
     def __rsub__(self, other: Any) -> "Value":
-        return _binary(ops.SUB, other, self)
+        return _rbinary(ops.SUB, self, other)
 
     def __mul__(self, other: Any) -> "Value":
         return _binary(ops.MUL, self, other)
 
     def __rmul__(self, other: Any) -> "Value":
-        return _binary(ops.MUL, other, self)
+        return _rbinary(ops.MUL, self, other)
 
     def __truediv__(self, other: Any) -> "Value":
         return _binary(ops.DIV, self, other)
 
     def __rtruediv__(self, other: Any) -> "Value":
-        return _binary(ops.DIV, other, self)
+        return _rbinary(ops.DIV, self, other)
 
     def __matmul__(self, other: Any) -> "Value":
         return _binary(ops.MATMUL, self, other)
 
     def __rmatmul__(self, other: Any) -> "Value":
-        return _binary(ops.MATMUL, other, self)
+        return _rbinary(ops.MATMUL, self, other)
 
     def __pow__(self, exponent: Any) -> "Value":
-        if isinstance(exponent, numbers.Real) and not isinstance(exponent, np.ndarray):
-            return _unary(ops.PowConst(float(exponent)), self)
         return _binary(ops.POW, self, exponent)
 
     def __rpow__(self, base: Any) -> "Value":
-        return _binary(ops.POW, base, self)
+        return _rbinary(ops.POW, self, base)
 
     def __neg__(self) -> "Value":
         return _unary(ops.NEG, self)

@@ -148,7 +148,7 @@ def _grad_line(n: Value, one: Any, root_name: str) -> str:
 
 
 def _node_text(n: Value, name: str, grad_line: str | None) -> str:
-    head = f"{name}" + (f"  [{n.op}]" if n._prev else "")
+    head = f"{name}" + (f"  [{n._op.label(n._number)}]" if n._prev else "")
     lines = [head, _entries("data", n.data)]
     if grad_line is not None:
         lines.append(grad_line)

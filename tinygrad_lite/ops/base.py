@@ -11,10 +11,19 @@ local derivative.  There are two kinds:
   reshapes, indexing, tensor softmax); ``forward`` returns the output and
   whatever ``backward`` needs.
 
+A Python number operand (``x * 2.0``, ``1 - x``, ``x ** 2``) is not a node: the
+binary op's ``NumberOp`` (``op.with_number(first)``) has one parent, takes the
+number as a second argument, ``forward(x, c) -> (out, local)`` — the one local
+not in a tuple, as the node keeps it — and its templates name the number ``c``.
+
 ``formula(i)`` is the local derivative with respect to parent ``i`` as a
-template in SymPy syntax over the names ``x`` (parent 0), ``y`` (parent 1)
-and ``out`` (this node's value); display code and ``explain`` substitute
-node labels or symbols into it, so no derivative is written twice.
+template in SymPy syntax over the names ``x`` (parent 0), ``y`` (parent 1),
+``c`` (a number operand) and ``out`` (this node's value); display code and
+``explain`` substitute node labels or symbols into it, so no derivative is
+written twice.  ``expr`` is the output as such a template, and ``label(c)``
+what a drawing writes in the node (the op's name, or e.g. ``× 2``).
+
+How a node stores what its op gave it is described in one place, ``Value``.
 """
 
 from __future__ import annotations
@@ -40,9 +49,15 @@ class Op:
     formulas: tuple[str, ...] = ()
     # The output as a template over x, y (None: the output stays a symbol of its own).
     expr: str | None = None
+    # A binary op that takes a number operand into itself: its NumberOps (x ∘ c, c ∘ x).
+    numbered: tuple[Any, Any] | None = None
 
     def formula(self, i: int) -> str:
         return self.formulas[i] if i < len(self.formulas) else self.formulas[-1]
+
+    def label(self, number: float | None = None) -> str:
+        """What a drawing writes in the node: the op's name (``NumberOp`` adds its number)."""
+        return self.name
 
     def __repr__(self) -> str:
         return self.name
@@ -55,6 +70,17 @@ class LocalOp(Op):
 
     def forward(self, *xs: Any) -> tuple[Any, tuple[Any, ...]]:
         raise NotImplementedError
+
+    def forward_number(self, a: Any, c: float, first: bool) -> tuple[Any, Any]:
+        """``forward`` with one operand the number ``c`` (the left one if ``first``).
+
+        Returns the output and the local derivative of the other (Value) operand.
+        """
+        if first:
+            out, locals_ = self.forward(c, a)
+            return out, locals_[1]
+        out, locals_ = self.forward(a, c)
+        return out, locals_[0]
 
 
 class VjpOp(Op):
@@ -102,6 +128,24 @@ def unbroadcast(c: Any, like: Any) -> Any:
     if c.dtype != like.dtype:
         c = c.astype(like.dtype)
     return c
+
+
+def number_text(c: float) -> str:
+    """A number operand as the user most likely wrote it: 2.0 → ``2``, 0.1 → ``0.1``."""
+    return str(int(c)) if c.is_integer() and abs(c) < 1e16 else repr(c)
+
+
+def number_literal(c: float) -> str:
+    """A number operand for SymPy: exact where it is an integer or a simple fraction.
+
+    2.0 → ``2`` and 0.5 → ``1/2`` (exactly those numbers in binary); 0.1, which
+    is not exactly 1/10 as a float, stays a float literal.
+    """
+    if math.isfinite(c):
+        num, den = c.as_integer_ratio()
+        if den <= 1024 and abs(num) < 10**16:
+            return str(num) if den == 1 else f"{num}/{den}"
+    return repr(c) if math.isfinite(c) else ("nan" if math.isnan(c) else ("oo" if c > 0 else "-oo"))
 
 
 def warn_nonfinite(op: str, what: str) -> None:

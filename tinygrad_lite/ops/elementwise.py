@@ -8,11 +8,12 @@ they are ~20× faster than NumPy scalars) or arrays, and returns
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 import numpy as np
 
-from .base import ONE, LocalOp, exp, has, scalar_or_array, tanh, warn_nonfinite
+from .base import ONE, LocalOp, exp, has, number_text, scalar_or_array, tanh, warn_nonfinite
 
 # Locals that never change are shared tuples: in a scalar graph that is one object fewer
 # per node for the allocator and for Python's garbage collector to walk.
@@ -87,39 +88,36 @@ def _pow_forward(a: Any, b: Any) -> Any:
     return float(out) if type(a) is float and type(b) is float else out
 
 
-class PowConst(LocalOp):
-    """x ** n for a fixed number n."""
+def _d_base(a: Any, b: Any) -> Any:
+    """∂(a**b)/∂a = b·a**(b−1)."""
+    with np.errstate(all="ignore"):
+        return b * _pow_forward(a, b - 1.0) if type(b) is not float or b != 1.0 else ONE
 
-    name = "pow"
 
-    def __init__(self, n: float):
-        self.n = n
-        self.formulas = (f"{n!r}*x**({n!r} - 1)",)
-        self.expr = f"x**{n!r}"
-
-    def forward(self, a: Any):
-        n = self.n
-        out = _pow_forward(a, n)
-        with np.errstate(all="ignore"):
-            local = n * _pow_forward(a, n - 1.0) if n != 1.0 else ONE
-        return out, (local,)
+def _d_exponent(a: Any, out: Any) -> Any:
+    """∂(a**b)/∂b = a**b · ln a, taken as 0 at a = 0 (as PyTorch); NaN for a < 0."""
+    if type(a) is float:
+        return out * math.log(a) if a > 0 else (0.0 if a == 0 else math.nan)
+    with np.errstate(all="ignore"):
+        return np.where(a == 0, 0.0, out * np.log(a))
 
 
 class Pow(LocalOp):
-    """x ** y with y a Value: ∂/∂y = x**y · ln x, taken as 0 at x = 0 (as PyTorch)."""
+    """x ** y; d/dy = x**y · ln x, taken as 0 at x = 0 (as PyTorch)."""
 
     name, formulas = "pow", ("y*x**(y - 1)", "out*log(x)")
     expr = "x**y"
 
     def forward(self, a: Any, b: Any):
         out = _pow_forward(a, b)
-        with np.errstate(all="ignore"):
-            da = b * _pow_forward(a, b - 1.0)
-            if type(a) is float:
-                db = out * math.log(a) if a > 0 else (0.0 if a == 0 else math.nan)
-            else:
-                db = np.where(a == 0, 0.0, out * np.log(a))
-        return out, (da, db)
+        return out, (_d_base(a, b), _d_exponent(a, out))
+
+    def forward_number(self, a: Any, c: float, first: bool):
+        # Only the Value operand's local: x ** 2 needs no logarithm.
+        if first:
+            out = _pow_forward(c, a)
+            return out, _d_exponent(c, out)
+        return _pow_forward(a, c), _d_base(a, c)
 
     def graph_local(self, i: int, x: Any, y: Any, out: Any) -> Any:
         """The formulas as Values (for create_graph), ∂/∂y with forward's convention at x ≤ 0."""
@@ -265,6 +263,40 @@ class Softplus(LocalOp):
         return x.sigmoid()
 
 
-ADD, SUB, MUL, DIV, NEG, POW = Add(), Sub(), Mul(), Div(), Neg(), Pow()
+_OPERAND = re.compile(r"\b[xy]\b")
+
+
+class NumberOp(LocalOp):
+    """A binary op with one operand a Python number c: ``x * 2.0``, ``1 - x``, ``x ** 2`` …
+
+    The number is part of the op, not a node: the node has one parent (called x in the
+    templates) and keeps c itself.  Forward and local derivative are the binary op's
+    (``forward_number``), and the templates are its templates with c in the number's place.
+    """
+
+    def __init__(self, op: LocalOp, first: bool, label: str):
+        self.op, self.first, self.label_template = op, first, label
+        self.name = op.name
+        names = {"x": "c", "y": "x"} if first else {"y": "c"}
+        rename = lambda template: _OPERAND.sub(lambda m: names.get(m.group(0), m.group(0)), template)
+        self.formulas = (rename(op.formula(1 if first else 0)),)
+        self.expr = rename(op.expr) if op.expr is not None else None
+
+    def forward(self, a: Any, c: float):  # type: ignore[override]
+        return self.op.forward_number(a, c, self.first)
+
+    def label(self, number: float | None = None) -> str:
+        return self.name if number is None else self.label_template.format(c=number_text(number))
+
+
+def with_numbers(op: LocalOp, symbol: str) -> LocalOp:
+    """Give a binary op its two number forms: x ∘ c drawn as "∘ c", c ∘ x as "c ∘ ·"."""
+    op.numbered = (NumberOp(op, False, f"{symbol} {{c}}"), NumberOp(op, True, f"{{c}} {symbol} ·"))
+    return op
+
+
+ADD, SUB, MUL, DIV, NEG = (with_numbers(Add(), "+"), with_numbers(Sub(), "−"), with_numbers(Mul(), "×"),
+                           with_numbers(Div(), "÷"), Neg())
+POW = with_numbers(Pow(), "^")
 EXP, LOG, SIGMOID, TANH, RELU = Exp(), Log(), Sigmoid(), Tanh(), Relu()
 SQUARE, SQRT, ABS, SOFTPLUS = Square(), Sqrt(), Abs(), Softplus()
