@@ -21,34 +21,30 @@ def topo_order(root: Value) -> list[Value]:
     """Nodes ``root`` depends on that need a gradient, each after all its parents.
 
     Sorting by creation number is a topological order because a node is always
-    created after its parents; the walk itself is a plain stack, so a chain of
-    a million nodes needs no recursion.  (It reads the node layout of ``Value``.)
+    created after its parents; the walk itself is a loop over a growing list, so a
+    chain of a million nodes needs no recursion.  (It reads the node layout of ``Value``.)
     """
     if not root.requires_grad:
         return []
-    seen, nodes, stack = {root}, [root], [root]
-    add, push, pop = seen.add, nodes.append, stack.pop
-    while stack:
-        n = pop()
+    seen = {root}
+    nodes = [root]
+    for n in nodes:  # the list grows while it is walked: every node is visited once
         x = n._x
         if x is None:
             continue
         if type(x) is tuple:
             for p in x:
                 if p.requires_grad and p not in seen:
-                    add(p)
-                    push(p)
-                    stack.append(p)
+                    seen.add(p)
+                    nodes.append(p)
             continue
         if x.requires_grad and x not in seen:
-            add(x)
-            push(x)
-            stack.append(x)
+            seen.add(x)
+            nodes.append(x)
         y = n._y
         if type(y) is Value and y.requires_grad and y not in seen:
-            add(y)
-            push(y)
-            stack.append(y)
+            seen.add(y)
+            nodes.append(y)
     nodes.sort(key=_creation)
     return nodes
 
@@ -116,13 +112,14 @@ def backward(root: Value, grad: Any = None, create_graph: bool = False) -> None:
         from . import second_order
 
         return second_order.backward(root, grad)
-    seed = seed_of(root, grad)
+    data = root.data
+    seed = 1.0 if grad is None and type(data) is float else seed_of(root, grad)
     if not root.requires_grad:
         raise RuntimeError(
             "backward: the root does not require grad (it was built from constants, "
             "inside no_grad(), or from detached Values)"
         )
-    if not _finite(root.data):
+    if not (math.isfinite(data) if type(data) is float else _finite(data)):
         _warn_forward_nonfinite(root)
     nodes = topo_order(root)
     leaves = []
@@ -132,7 +129,7 @@ def backward(root: Value, grad: Any = None, create_graph: bool = False) -> None:
         else:
             n._grad = None
     accumulate(root, seed)
-    if modes.anomaly:
+    if not modes.plain and modes.anomaly:
         _backward_checked(nodes)
     else:
         _backward(nodes)
@@ -213,7 +210,7 @@ def _check_leaves(leaves: list[tuple[Value, Any]], nodes: list[Value]) -> None:
     total = 0.0
     for leaf, before in leaves:
         g = leaf._grad
-        if g is not None and g is not before:
+        if g is not before:  # backward never sets a gradient back to None
             total += g if type(g) is float else _sum_of_squares(g)
     if math.isfinite(total):
         return

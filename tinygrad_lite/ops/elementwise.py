@@ -28,6 +28,9 @@ class Add(LocalOp):
     def forward(self, a: Any, b: Any):
         return a + b, _ADD_LOCALS
 
+    def forward_number(self, a: Any, c: float, first: bool):  # as forward, without a tuple (W2's hot path)
+        return (c + a if first else a + c), ONE
+
 
 class Sub(LocalOp):
     name, formulas = "sub", ("1", "-1")
@@ -36,6 +39,9 @@ class Sub(LocalOp):
     def forward(self, a: Any, b: Any):
         return a - b, _SUB_LOCALS
 
+    def forward_number(self, a: Any, c: float, first: bool):  # as forward, without a tuple
+        return (c - a, -1.0) if first else (a - c, ONE)
+
 
 class Mul(LocalOp):
     name, formulas = "mul", ("y", "x")
@@ -43,6 +49,9 @@ class Mul(LocalOp):
 
     def forward(self, a: Any, b: Any):
         return a * b, (b, a)
+
+    def forward_number(self, a: Any, c: float, first: bool):  # as forward, without a tuple
+        return (c * a if first else a * c), c
 
 
 class Div(LocalOp):
