@@ -144,19 +144,28 @@ def _backward(nodes: list[Value]) -> None:
         if g is None or op is None:
             continue
         x = n._x
-        if not op.uses_locals or type(x) is tuple:
-            for p, c in zip(n._prev, contributions(n, g)):
+        if type(x) is tuple:  # an op of more than two parents
+            for p, c in zip(x, contributions(n, g)):
                 if c is not None and p.requires_grad:
                     accumulate(p, c)
             continue
-        # An op of one or two parents whose backward is grad * local: the hot path.
         y = n._y
+        if type(y) is not Value:
+            y = None  # one parent (or a NumberOp's number)
+        if not op.uses_locals:  # a VJP: matmul, reductions, shapes, indexing, tensor softmax
+            cs = op.backward(n._dx, g, (x,) if y is None else (x, y))
+            if x.requires_grad and cs[0] is not None:
+                accumulate(x, cs[0])
+            if y is not None and y.requires_grad and cs[1] is not None:
+                accumulate(y, cs[1])
+            continue
+        # grad * local for each of one or two parents: the hot path (every scalar op).
         if type(g) is float:  # a scalar node: its parents and locals are floats too
             if x.requires_grad:
                 c = g * n._dx
                 pg = x._grad
                 x._grad = c if pg is None else pg + c
-            if type(y) is Value and y.requires_grad:
+            if y is not None and y.requires_grad:
                 c = g * n._dy
                 pg = y._grad
                 y._grad = c if pg is None else pg + c
@@ -164,7 +173,7 @@ def _backward(nodes: list[Value]) -> None:
         if x.requires_grad:
             loc = n._dx
             accumulate(x, g if loc is ONE else g * loc)
-        if type(y) is Value and y.requires_grad:
+        if y is not None and y.requires_grad:
             loc = n._dy
             accumulate(y, g if loc is ONE else g * loc)
 
@@ -190,7 +199,7 @@ def _backward_checked(nodes: list[Value]) -> None:
 
 
 def _finite(x: Any) -> bool:
-    if type(x) is float:
+    if type(x) is float or x.ndim == 0:
         return math.isfinite(x)
     return math.isfinite(_sum_of_squares(x)) or bool(np.isfinite(x).all())
 

@@ -162,8 +162,10 @@ def _class_indices(t: np.ndarray, shape: tuple[int, ...], k: int) -> Any:
             f"cross_entropy: logits of shape {shape} need {want or 'one'} class index(es), "
             f"got target of shape {t.shape}"
         )
-    lo, hi = (np.minimum.reduce(t, axis=None), np.maximum.reduce(t, axis=None)) if t.size else (0, 0)
-    if lo < 0 or hi >= k:
+    # Seen as unsigned, a negative class is huge: for ints one maximum finds both kinds of error.
+    u = t.view(f"u{t.itemsize}") if t.dtype.kind == "i" else t
+    if t.size and (np.maximum.reduce(u, axis=None) >= k or u.dtype.kind == "f" and np.minimum.reduce(u, axis=None) < 0):
+        lo, hi = np.minimum.reduce(t, axis=None), np.maximum.reduce(t, axis=None)
         bad = lo if lo < 0 else hi
         raise ValueError(
             f"cross_entropy: target class {int(bad)} is out of range for {k} classes "

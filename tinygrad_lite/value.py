@@ -124,6 +124,17 @@ def _unary(op: ops.LocalOp | ops.VjpOp, a: "Value") -> "Value":
     return _make(op, out, a, None, saved[0] if op.uses_locals else saved, None, a.requires_grad)
 
 
+def _elementwise(op: ops.LocalOp):
+    """``Value.exp`` and friends for a one-parent LocalOp: ``_unary`` bound to it (one call fewer)."""
+    def method(self: "Value") -> "Value":
+        out, (dx,) = op.forward(self.data)
+        return _make(op, out, self, None, dx, None, self.requires_grad)
+
+    method.__name__ = method.__qualname__ = op.name
+    method.__doc__ = f"Elementwise {op.name}; its local derivative is {op.formula(0)} (x: the input, out: the result)."
+    return method
+
+
 def _with_number(op: ops.NumberOp, a: "Value", c: Any) -> "Value":
     """``a ∘ c`` (or ``c ∘ a``) for a number c: one parent; the number is kept in ``_y``."""
     c = float(c)
@@ -172,8 +183,9 @@ def _operator(op: ops.Op, reflected: bool = False):
     def method(self: "Value", b: Any) -> "Value":
         t = type(b)
         try:
-            if t is Value and local:  # (never reflected: b's own operator would have run)
-                out, (dx, dy) = op.forward(self.data, b.data)
+            if t is Value:  # (never reflected: b's own operator would have run)
+                out, dx = op.forward(self.data, b.data)
+                dx, dy = dx if local else (dx, None)  # a LocalOp's two locals, or a VjpOp's saved
                 node_op, rg = op, self.requires_grad or b.requires_grad
             elif (t is float or t is int) and number_op is not None:
                 if t is int:
@@ -182,7 +194,7 @@ def _operator(op: ops.Op, reflected: bool = False):
                 node_op, dy, rg = number_op, None, self.requires_grad
             else:
                 return general(op, self, b)
-        except ValueError:  # shapes that do not broadcast: the general path explains them
+        except ValueError:  # e.g. shapes that do not broadcast: the general path explains them
             return general(op, self, b)
         if type(out) is not float or not modes.plain:
             return _make(node_op, out, self, b, dx, dy, rg)
@@ -353,36 +365,12 @@ class Value:
     __pow__, __rpow__ = _operator(ops.POW), _operator(ops.POW, reflected=True)
     __matmul__, __rmatmul__ = _operator(ops.MATMUL), _operator(ops.MATMUL, reflected=True)
 
-    def __neg__(self) -> "Value":
-        return _unary(ops.NEG, self)
+    __neg__ = _elementwise(ops.NEG)
 
     # ------------------------------------------------------------ elementwise
-    def exp(self) -> "Value":
-        return _unary(ops.EXP, self)
-
-    def log(self) -> "Value":
-        return _unary(ops.LOG, self)
-
-    def sigmoid(self) -> "Value":
-        return _unary(ops.SIGMOID, self)
-
-    def tanh(self) -> "Value":
-        return _unary(ops.TANH, self)
-
-    def relu(self) -> "Value":
-        return _unary(ops.RELU, self)
-
-    def square(self) -> "Value":
-        return _unary(ops.SQUARE, self)
-
-    def sqrt(self) -> "Value":
-        return _unary(ops.SQRT, self)
-
-    def abs(self) -> "Value":
-        return _unary(ops.ABS, self)
-
-    def softplus(self) -> "Value":
-        return _unary(ops.SOFTPLUS, self)
+    exp, log, sigmoid, tanh = (_elementwise(op) for op in (ops.EXP, ops.LOG, ops.SIGMOID, ops.TANH))
+    relu, square, sqrt, abs = (_elementwise(op) for op in (ops.RELU, ops.SQUARE, ops.SQRT, ops.ABS))
+    softplus = _elementwise(ops.SOFTPLUS)
 
     # ------------------------------------------------------------ reductions
     def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> "Value":

@@ -121,9 +121,9 @@ def unbroadcast(c: Any, like: Any) -> Any:
     if c.shape != like.shape:
         lead = c.ndim - like.ndim
         if lead:
-            c = np.add.reduce(c, axis=tuple(range(lead)))
-        ones = tuple(i for i, n in enumerate(like.shape) if n == 1 and c.shape[i] != 1)
-        if ones:
+            c = np.add.reduce(c, axis=0 if lead == 1 else tuple(range(lead)))
+        if c.shape != like.shape:
+            ones = tuple(i for i, n in enumerate(like.shape) if n == 1 and c.shape[i] != 1)
             c = np.add.reduce(c, axis=ones, keepdims=True)
     if c.dtype != like.dtype:
         c = c.astype(like.dtype)

@@ -76,6 +76,8 @@ def _axes(op: str, axis: Any, shape: tuple[int, ...]) -> tuple[int, ...]:
     nd = len(shape)
     if axis is None:
         return tuple(range(nd))
+    if type(axis) is int and -nd <= axis < nd:  # the common case, without the checks below
+        return (axis % nd,)
     raw = axis if isinstance(axis, (tuple, list)) else (axis,)
     out = []
     for ax in raw:
@@ -136,8 +138,10 @@ class Mean(VjpOp):
         self.n = math.prod(shape[i] for i in self.axes)
         if self.n == 0:
             raise ShapeError(f"mean: reducing an empty axis of shape {shape} has no mean")
-        self.formulas = (f"1/{self.n}",)
         return _as_data(np.add.reduce(a, axis=self.axes, keepdims=self.keepdims) / self.n, a), a
+
+    def formula(self, i: int) -> str:
+        return f"1/{self.n}"
 
     def backward(self, a: Any, g: Any, parents: tuple):
         return (g if type(a) is float else _spread(g / self.n, a, self.axes),)
