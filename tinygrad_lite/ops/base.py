@@ -11,10 +11,13 @@ local derivative.  There are two kinds:
   reshapes, indexing, tensor softmax); ``forward`` returns the output and
   whatever ``backward`` needs.
 
-A Python number operand (``x * 2.0``, ``1 - x``, ``x ** 2``) is not a node: the
-binary op's ``NumberOp`` (``op.with_number(first)``) has one parent, takes the
-number as a second argument, ``forward(x, c) -> (out, local)`` — the one local
-not in a tuple, as the node keeps it — and its templates name the number ``c``.
+A Python number operand (``x * 2.0``, ``1 - x``, ``x ** 2``) is not a node.  A
+binary LocalOp that allows it has ``numbered = (x ∘ c, c ∘ x)``, two ``NumberOp``s
+(see ``elementwise.with_numbers``): one parent, the number kept on the node, and
+templates naming it ``c``.  Their forward is the binary op's ``forward_number(x, c,
+first) -> (out, local)``: by default ``forward`` with c in place, keeping the Value
+operand's local (not in a tuple: the node stores it as it is).  A new binary op
+gets number operands by defining ``forward`` and calling ``with_numbers`` on it.
 
 ``formula(i)`` is the local derivative with respect to parent ``i`` as a
 template in SymPy syntax over the names ``x`` (parent 0), ``y`` (parent 1),

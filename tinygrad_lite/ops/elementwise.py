@@ -295,7 +295,7 @@ class NumberOp(LocalOp):
         return self.op.forward_number(a, c, self.first)
 
     def label(self, number: float | None = None) -> str:
-        return self.name if number is None else self.label_template.format(c=number_text(number))
+        return self.name if number is None else self.label_template.format(c=number_text(number).replace("-", "−"))
 
 
 def with_numbers(op: LocalOp, symbol: str) -> LocalOp:
