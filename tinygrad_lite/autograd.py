@@ -122,28 +122,41 @@ def backward(root: Value, grad: Any = None, create_graph: bool = False) -> None:
     if not (math.isfinite(data) if type(data) is float else _finite(data)):
         _warn_forward_nonfinite(root)
     nodes = topo_order(root)
-    leaves = []
+    leaves, interior = [], []
     for n in nodes:
         if n._op is None:
             leaves.append((n, n._grad))
         else:
             n._grad = None
+            interior.append(n)
     accumulate(root, seed)
     if not modes.plain and modes.anomaly:
-        _backward_checked(nodes)
+        _backward_checked(interior)
     else:
-        _backward(nodes)
+        _backward(interior)
     _check_leaves(leaves, nodes)
 
 
-def _backward(nodes: list[Value]) -> None:
-    """The chain rule over ``nodes`` (parents first), from the last node back."""
-    for n in reversed(nodes):
+def _backward(interior: list[Value]) -> None:
+    """The chain rule over the nodes made by ops (parents first), from the last one back."""
+    for n in reversed(interior):
         g = n._grad
         op = n._op
-        if g is None or op is None:
-            continue
         x = n._x
+        if type(g) is float and op.uses_locals and type(x) is not tuple:
+            # A scalar op of one or two parents, grad * local (every scalar op): the hot path.
+            if x.requires_grad:
+                c = g * n._dx
+                pg = x._grad
+                x._grad = c if pg is None else pg + c
+            y = n._y
+            if type(y) is Value and y.requires_grad:
+                c = g * n._dy
+                pg = y._grad
+                y._grad = c if pg is None else pg + c
+            continue
+        if g is None:
+            continue
         if type(x) is tuple:  # an op of more than two parents
             for p, c in zip(x, contributions(n, g)):
                 if c is not None and p.requires_grad:
@@ -159,18 +172,7 @@ def _backward(nodes: list[Value]) -> None:
             if y is not None and y.requires_grad and cs[1] is not None:
                 accumulate(y, cs[1])
             continue
-        # grad * local for each of one or two parents: the hot path (every scalar op).
-        if type(g) is float:  # a scalar node: its parents and locals are floats too
-            if x.requires_grad:
-                c = g * n._dx
-                pg = x._grad
-                x._grad = c if pg is None else pg + c
-            if y is not None and y.requires_grad:
-                c = g * n._dy
-                pg = y._grad
-                y._grad = c if pg is None else pg + c
-            continue
-        if x.requires_grad:
+        if x.requires_grad:  # grad * local on arrays: accumulate sums over broadcast axes
             loc = n._dx
             accumulate(x, g if loc is ONE else g * loc)
         if y is not None and y.requires_grad:
@@ -178,11 +180,11 @@ def _backward(nodes: list[Value]) -> None:
             accumulate(y, g if loc is ONE else g * loc)
 
 
-def _backward_checked(nodes: list[Value]) -> None:
+def _backward_checked(interior: list[Value]) -> None:
     """``_backward`` under ``detect_anomaly``: the first NaN/Inf raises, naming the op and its line."""
-    for n in reversed(nodes):
+    for n in reversed(interior):
         g = n._grad
-        if g is None or n._op is None:
+        if g is None:
             continue
         op = n._op
         for p, c in zip(n._prev, contributions(n, g)):
