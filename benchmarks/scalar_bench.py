@@ -2,7 +2,9 @@
 
 Prints medians side by side with micrograd (when installed: pip install -e ".[bench]")
 and with the hand-written baseline ``minimal_engine`` (the least an engine of one Python
-object per scalar op can do), and the ratio of each to tinygrad_lite.
+object per scalar op can do), and the ratio of each to tinygrad_lite.  W1 and W5 time
+tinygrad_lite and minimal_engine in turns, so their ratio holds on a loaded machine
+(micrograd apart: the cyclic garbage of its closures would slow whatever runs next).
 Run: python benchmarks/scalar_bench.py
 """
 
@@ -12,12 +14,11 @@ import argparse
 import random
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import minimal_engine
 import numpy as np
-from _timing import median_time
+from _timing import median_time, medians_in_turns
 
 import tinygrad_lite as tl
 
@@ -83,15 +84,21 @@ def _zero_grads(params):
 
 
 def w1(repeat: int) -> dict[str, float]:
-    """Median seconds per step for each engine (micrograd, slow, with fewer repeats)."""
+    """Median seconds per step for each engine.
+
+    tinygrad_lite and minimal_engine are timed in turns, so drift in machine load hits both
+    alike and their ratio is steady; micrograd, ~15× slower, in a block of its own with fewer repeats.
+    """
     X, y = moons()
-    engines = {"tinygrad_lite": (tl.Value, repeat), "minimal_engine": (minimal_engine.Value, repeat)}
-    if MgValue is not None:
-        engines["micrograd"] = (MgValue, max(2, repeat // 3))
-    res = {}
-    for name, (cls, reps) in engines.items():
+
+    def stepper(cls):
         model = ScalarMLP(cls, [2, 16, 16, 1])
-        res[name] = median_time(lambda cls=cls, model=model: w1_step(cls, model, X, y, _zero_grads), reps)
+        return lambda: w1_step(cls, model, X, y, _zero_grads)
+
+    res = medians_in_turns({"tinygrad_lite": stepper(tl.Value), "minimal_engine": stepper(minimal_engine.Value)},
+                           repeat)
+    if MgValue is not None:
+        res["micrograd"] = median_time(stepper(MgValue), max(2, repeat // 3))
     return res
 
 
@@ -118,17 +125,25 @@ def w2(n: int, module: str = "tinygrad_lite") -> tuple[float, float]:
 
 # ---------------------------------------------------------------- W5
 
-def w5(value_cls, number: int = 200_000) -> tuple[float, float]:
-    a, b = value_cls(2.0), value_cls(3.0)
-    t0 = time.perf_counter()
-    for _ in range(number):
+def _ops(a, b, k: int) -> None:
+    for _ in range(k):
         a * b
-    op = (time.perf_counter() - t0) / number
-    n2 = number // 10
-    t0 = time.perf_counter()
-    for _ in range(n2):
+
+
+def _ops_backward(a, b, k: int) -> None:
+    for _ in range(k):
         (a * b).backward()
-    return op, (time.perf_counter() - t0) / n2
+
+
+def w5(engines: dict[str, type], number: int = 200_000, repeat: int = 9) -> dict[str, tuple[float, float]]:
+    """Seconds per a*b, and per a*b + backward, for each engine, timed in turns (medians)."""
+    k = 1000
+    pairs = {name: (cls(2.0), cls(3.0)) for name, cls in engines.items()}
+    op = medians_in_turns({name: lambda a=a, b=b: _ops(a, b, k) for name, (a, b) in pairs.items()},
+                          repeat, max(1, number // k // repeat))
+    ob = medians_in_turns({name: lambda a=a, b=b: _ops_backward(a, b, k) for name, (a, b) in pairs.items()},
+                          repeat, max(1, number // 10 // k // repeat))
+    return {name: (op[name] / k, ob[name] / k) for name in engines}
 
 
 def main() -> None:
@@ -150,15 +165,14 @@ def main() -> None:
             dt, peak = w2(n, module)
             print(f"    {module:<14} {n:>9,} links {dt:8.3f} s   peak memory +{peak:7.1f} MiB")
 
-    print("W5  one scalar a*b, and a*b + backward")
-    number = 20_000 if args.quick else 200_000
-    op, ob = w5(tl.Value, number)
+    print("W5  one scalar a*b, and a*b + backward (timed in turns)")
+    number, repeat = (20_000, 3) if args.quick else (200_000, args.repeat)
+    r5 = w5({"tinygrad_lite": tl.Value, "minimal_engine": minimal_engine.Value}, number, repeat)
+    if MgValue is not None:  # on its own: the cyclic garbage its closures leave would slow the others' turns
+        r5.update(w5({"micrograd": MgValue}, number, repeat))
+    op, ob = r5.pop("tinygrad_lite")
     print(f"    tinygrad_lite  {op * 1e9:8.0f} ns/op   {ob * 1e6:8.2f} µs/op+backward")
-    others = {"minimal_engine": minimal_engine.Value}
-    if MgValue is not None:
-        others["micrograd"] = MgValue
-    for name, cls in others.items():
-        mop, mob = w5(cls, number)
+    for name, (mop, mob) in r5.items():
         print(f"    {name:<14} {mop * 1e9:8.0f} ns/op   {mob * 1e6:8.2f} µs/op+backward"
               f"   its time / ours ×{mop / op:.2f} (op), ×{mob / ob:.2f} (op+backward)")
 
