@@ -395,7 +395,7 @@ class Value:
 
     @property
     def T(self) -> "Value":
-        return self.transpose()
+        return _unary(ops.Transpose(None), self)
 
     def __getitem__(self, index: Any) -> "Value":
         if isinstance(index, tuple):
