@@ -221,7 +221,9 @@ class Transpose(VjpOp):
 
     def backward(self, saved: Any, g: Any, parents: tuple):
         if self.inverse == (1, 0):
-            return (g.T,)  # arrays and Values alike
+            if type(g) is np.ndarray:  # W.T in every Linear: the gradient in W's own (C) order, so the
+                return (np.ascontiguousarray(g.T),)  # optimizer's update and the NaN guard run on contiguous memory
+            return (g.T,)  # a Value (create_graph)
         return (permute(g, self.inverse),)
 
 
