@@ -324,7 +324,8 @@ FORMULA_CASES = {
 
 
 def test_every_local_op_has_a_formula_case():
-    names = {c.name if isinstance(c.name, str) else "" for c in _local_ops()}
+    # A NumberOp (x * 2.0) is its binary op's: the cases of add … pow include the number forms.
+    names = {c.name if isinstance(c.name, str) else "" for c in _local_ops() if c is not ops.NumberOp}
     missing = names - set(FORMULA_CASES)
     assert not missing, f"add a case for {missing} to FORMULA_CASES"
 
