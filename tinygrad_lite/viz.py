@@ -448,10 +448,18 @@ def _no_graph(view: GraphView, who: str) -> ValueError:
 class _Panel:
     title: str
     subtitle: str
-    svg: str
+    graph: graphviz.Digraph  # laid out by dot only when shown or saved, so a notebook without dot still works
+    prefix: str
     frames: list[dict[str, Any]]
     initial: dict[str, str]
     root_name: str
+    _svg: str | None = None
+
+    @property
+    def svg(self) -> str:
+        if self._svg is None:
+            self._svg = _svg_body(_run_dot(self.graph, "svg"), self.prefix)
+        return self._svg
 
 
 def _panel(title: str, root: Value, wrt: Value | None, grad: Any, opts: _Options, prefix: str, who: str) -> _Panel:
@@ -467,7 +475,6 @@ def _panel(title: str, root: Value, wrt: Value | None, grad: Any, opts: _Options
 
     g = _new_digraph(opts)
     ids = _add_graph(g, view, prefix, opts, e, widest, who)
-    svg = _svg_body(_run_dot(g, "svg"), prefix)
     r = view.names[root]
     seed = view.seed()
     frames = [{"text": f"[0] seed: ∂{r}/∂{r} = {fmt(seed)}", "node": ids[root], "edges": [],
@@ -480,7 +487,7 @@ def _panel(title: str, root: Value, wrt: Value | None, grad: Any, opts: _Options
             "grads": {ids[e.parent]: f"grad {fmt(e.grad)}" for e in step.parents},
         })
     initial = {ids[n]: NOT_YET for n in view.nodes if n.requires_grad}
-    return _Panel(title, _title(e) if e is not None else "", svg, frames, initial, r)
+    return _Panel(title, _title(e) if e is not None else "", g, prefix, frames, initial, r)
 
 
 class Stepper:
@@ -507,8 +514,15 @@ class Stepper:
         digest = hashlib.sha1("".join(p.svg for p in self.panels).encode("utf-8")).hexdigest()[:8]
         return f"tls-{digest}-{self._n}"
 
+    def __repr__(self) -> str:
+        return f"<Stepper: {self.title}, {self.steps} steps>"
+
     def _repr_html_(self) -> str:
-        return self._fragment()
+        """The stepper inline; without Graphviz's ``dot``, a short note saying how to install it."""
+        try:
+            return self._fragment()
+        except RuntimeError as e:
+            return _not_drawn_html(self.title, e)
 
     def _fragment(self) -> str:
         uid = self._uid()
@@ -559,8 +573,6 @@ def stepper(root: Value | Mapping[str, Value], explain: Value | Mapping[str, Val
     frame.  Options as ``draw_graph`` except ``show_grad``.
     """
     opts = _options("stepper", set(_Options.__dataclass_fields__) - {"show_grad"}, **options)
-    if shutil.which("dot") is None:
-        raise RuntimeError(f"{INSTALL_HINT}.")
     roots = dict(root) if isinstance(root, Mapping) else {"": root}
     if not roots:
         raise ValueError("stepper: no graphs given; pass a Value or a dict such as {'CE': L1, 'MSE': L2}")
@@ -579,6 +591,40 @@ def stepper(root: Value | Mapping[str, Value], explain: Value | Mapping[str, Val
 def backprop_html(root: Value | Mapping[str, Value], path: str | Path, grad: Any = None, **options: Any) -> Path:
     """One offline HTML file stepping through backprop (``stepper(...).save(path)``)."""
     return stepper(root, grad=grad, **options).save(path)
+
+
+# ---------------------------------------------------------------- notebook display
+
+def _not_drawn_html(what: str, error: Exception) -> str:
+    return (f'<div class="tl-not-drawn"><b>{html.escape(what)}</b>: not drawn. '
+            f"{html.escape(str(error).splitlines()[0])}</div>")
+
+
+class Drawing:
+    """A graph (or several side by side) that displays itself in a notebook: SVG, or without ``dot`` a note
+    saying how to install Graphviz, never an error."""
+
+    def __init__(self, graph: graphviz.Digraph, title: str) -> None:
+        self.graph, self.title = graph, title
+
+    def __repr__(self) -> str:
+        return f"<Drawing: {self.title}>"
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        try:
+            return {"image/svg+xml": _run_dot(self.graph, "svg").decode("utf-8"), "text/plain": repr(self)}
+        except RuntimeError as e:
+            return {"text/html": _not_drawn_html(self.title, e),
+                    "text/plain": f"{self.title}: not drawn. {str(e).splitlines()[0]}"}
+
+
+def show(root: Value | Mapping[str, Value], explain: Value | Mapping[str, Value] | None = None,
+         **options: Any) -> Drawing:
+    """``draw_graph(root, ...)`` (or ``comparison_graph`` for a dict of roots) for a notebook cell to display."""
+    if isinstance(root, Mapping):
+        return Drawing(comparison_graph(root, explain=explain, **options), " | ".join(root))
+    g = draw_graph(root, explain=explain, **options)  # type: ignore[arg-type]
+    return Drawing(g, f"the graph of {GraphView(root).names[root]}")
 
 
 _CSS = """
