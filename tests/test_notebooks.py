@@ -10,6 +10,7 @@ import math
 import os
 import re
 import shutil
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -100,3 +101,37 @@ def test_saturated_start(executed_notebooks):
     ce, mse = c["acc"]["ce"], c["acc"]["mse"]
     assert ce[-1] >= 0.85 and mse[-1] <= ce[-1] - 0.2  # CE recovers, MSE stalls
     assert c["grad_zp"]["ce"][0] < -0.3 and abs(c["grad_zp"]["mse"][0]) < 0.15 * abs(c["grad_zp"]["ce"][0])
+
+
+@needs_kernel
+def test_seed_walkthrough_in_a_batch(executed_notebooks):
+    b = executed_notebooks.results["01_seed_walkthrough"][1]["batch"]
+    Z, y = np.array(b["Z"]), np.array(b["y"])
+    n = len(Z)
+    P = np.exp(Z - Z.max(axis=1, keepdims=True))
+    P /= P.sum(axis=1, keepdims=True)
+    expected = (P - np.eye(Z.shape[1])[y]) / n  # ∂ℓ/∂Z = (softmax(Z) − Y)/N
+    np.testing.assert_allclose(b["grad"], expected, rtol=1e-12)
+    i, p, j = b["i"], b["p"], b["j"]
+    assert p == y[i] and j != p
+    total, simplified, cancelled = b["target"]
+    assert math.isclose(total, (P[i, p] - 1) / n, rel_tol=1e-12) and math.isclose(total, expected[i, p], rel_tol=1e-12)
+    assert simplified == f"(ŷ[{i},{p}] - 1)/N" and cancelled == [f"ŷ[{i},{p}]"]
+    total, simplified, cancelled = b["other"]
+    assert math.isclose(total, P[i, j] / n, rel_tol=1e-12) and simplified == f"ŷ[{i},{j}]/N"
+    assert cancelled == [f"ŷ[{i},{p}]"]  # the log's 1/ŷ_ip meets the softmax's −ŷ_ip ŷ_ij
+    assert b["matrix"] == "∂ℓ/∂Z = (Ŷ − Y)/N"
+
+
+@pytest.mark.skipif(not HAVE_KERNEL and "CI" not in os.environ, reason="needs ipykernel and nbclient")
+def test_seed_walkthrough_without_dot_shows_the_install_hint_and_no_error(run_notebook, tmp_path):
+    path = os.path.dirname(os.path.realpath(sys.executable))  # the kernel starts as sys.executable
+    assert shutil.which("dot", path=path) is None
+    outputs, reported = run_notebook(ROOT / "examples" / "01_seed_walkthrough.ipynb", tmp_path, {"PATH": path})
+    assert not [o for o in outputs if o["output_type"] == "error" or o.get("name") == "stderr"]
+    mimes = _mimes(outputs)
+    assert "image/svg+xml" not in mimes
+    notes = [s for s in mimes["text/html"] if 'class="tl-not-drawn"' in s]
+    assert len(notes) == 5 and all("apt-get install graphviz" in s for s in notes)  # 3 drawings, 2 steppers
+    assert any("graph not drawn" in s and "apt-get install graphviz" in s for s in mimes["text/plain"])  # the Value
+    assert reported["batch"]["target"][2] == [f"ŷ[2,{reported['batch']['p']}]"]  # the numbers do not need dot

@@ -184,7 +184,7 @@ def test_a_leaf_with_earlier_passes_says_so_next_to_its_box():
 
 
 @needs_dot
-def test_stepper_refusals_are_those_of_render(tmp_path, monkeypatch):
+def test_stepper_refusals_are_those_of_render(tmp_path):
     y = long_chain()
     with pytest.raises(viz.GraphTooLargeError, match="stepper: the graph has .* more than max_nodes=1000"):
         viz.stepper(y)
@@ -199,9 +199,23 @@ def test_stepper_refusals_are_those_of_render(tmp_path, monkeypatch):
         viz.stepper(tl.Value(1.0, requires_grad=False) * 2.0)
     with pytest.raises(TypeError, match="show_grad"):
         viz.stepper(y * 1, show_grad=False)
-    monkeypatch.setattr(viz.shutil, "which", lambda name: None)
-    with pytest.raises(RuntimeError, match="apt-get install graphviz.*brew install graphviz"):
-        viz.stepper(seed_example()[1])
+
+
+def test_without_dot_notebook_displays_say_how_to_install_and_saving_raises(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no dot on it
+    z, L = seed_example()
+    st = viz.stepper({"CE": L}, explain={"CE": z[0]})
+    note = st._repr_html_()
+    assert note.startswith('<div class="tl-not-drawn">') and "apt-get install graphviz" in note and "<script" not in note
+    assert repr(st) == "<Stepper: Backprop, step by step: CE, 3 steps>"
+    for shown in (viz.show(L, explain=z[0]), viz.show({"CE": L, "also CE": L})):
+        bundle = shown._repr_mimebundle_()
+        assert "image/svg+xml" not in bundle and "brew install graphviz" in bundle["text/html"]
+        assert "brew install graphviz" in bundle["text/plain"]
+    for fails in (lambda: st.save(tmp_path / "s.html"), lambda: viz.backprop_html(L, tmp_path / "b.html")):
+        with pytest.raises(RuntimeError, match="apt-get install graphviz.*brew install graphviz"):
+            fails()
+    assert not (tmp_path / "s.html").exists()
 
 
 @needs_dot
@@ -215,3 +229,12 @@ def test_stepper_object_saves_the_page_it_shows(tmp_path):
     assert page.startswith("<!DOCTYPE html>") and "Content-Security-Policy" in page
     assert st.save(tmp_path / "q.html").read_text(encoding="utf-8").count('class="tl-stepper"') == 1
     assert st.steps == 3 and z[0]._grad is None
+
+
+@needs_dot
+def test_show_displays_the_drawing_with_its_options():
+    z, L = seed_example()
+    svg = viz.show(L, explain=z[0], fontsize=14)._repr_mimebundle_()["image/svg+xml"]
+    assert svg == viz.to_svg(L, explain=z[0], fontsize=14)
+    both = viz.show({"CE": L, "again": L}, explain={"CE": z[0]})._repr_mimebundle_()["image/svg+xml"]
+    assert "CE" in both and "again" in both and ET.fromstring(both.encode()) is not None
