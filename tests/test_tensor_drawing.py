@@ -109,6 +109,58 @@ def test_a_batch_graph_is_laid_out_for_a_slide_not_a_strip():
     assert width < 1400
 
 
+def _size(svg: str) -> tuple[float, float]:
+    m = re.search(r'<svg width="([0-9.]+)pt" height="([0-9.]+)pt"', svg)
+    return float(m.group(1)), float(m.group(2))
+
+
+def _is_wrapped(g) -> bool:
+    return "rank=same" in g.source and "rankdir=TB" in g.source
+
+
+def test_rankdir_is_left_to_right_and_wrap_picks_rows_or_one_strip():
+    import inspect
+
+    params = inspect.signature(viz.draw_graph).parameters
+    assert params["rankdir"].default == "LR" and params["wrap"].default is None  # SPEC §5's signature
+    Z, y, L = seed.batch_example("ce")
+    assert _is_wrapped(viz.draw_graph(L)) and _is_wrapped(viz.draw_graph(L, rankdir="LR"))
+    assert not _is_wrapped(viz.draw_graph(L, wrap=False)) and "rankdir=LR" in viz.draw_graph(L, wrap=False).source
+    assert not _is_wrapped(viz.draw_graph(L, rankdir="TB")) and "rankdir=TB" in viz.draw_graph(L, rankdir="TB").source
+    s = tl.Value(1.0, label="x")  # a long scalar graph keeps its strip unless wrap=True
+    for _ in range(12):
+        s = (s * 1.5).tanh()
+    assert not _is_wrapped(viz.draw_graph(s)) and _is_wrapped(viz.draw_graph(s, wrap=True))
+    with pytest.raises(ValueError, match="wrap=True .* needs rankdir='LR', not 'TB'"):
+        viz.draw_graph(L, wrap=True, rankdir="TB")
+    with pytest.raises(ValueError, match="render_comparison: wrap must be None"):
+        viz.comparison_graph({"CE": L}, wrap="rows")
+
+
+@needs_dot
+def test_wrap_is_the_same_in_render_comparison_and_the_stepper(tmp_path):
+    Z, y, L = seed.batch_example("ce")
+    Zm, ym, M = seed.batch_example("mse")
+    L.backward(), M.backward()
+    assert viz.render(L, tmp_path / "r.svg").read_text(encoding="utf-8") == viz.to_svg(L)
+    for wrap in (None, False):
+        (w, h), strip = _size(viz.stepper(L, wrap=wrap).panels[0].svg), wrap is False
+        assert (w / h > 10) if strip else (w / h < 4), (wrap, w, h)
+        path = viz.render_comparison({"CE": L, "MSE": M}, tmp_path / f"c{wrap}.svg", wrap=wrap)
+        svg = path.read_text(encoding="utf-8")
+        w, h = _size(svg)
+        assert (w / h > 8) if strip else (w / h < 2.5), (wrap, w, h)
+        # the panels stay left to right in the dict's order
+        root = ET.fromstring(svg.encode())
+        left = {}
+        for g in root.iter("{http://www.w3.org/2000/svg}g"):
+            if g.get("class") == "cluster":
+                title = next(g.iter("{http://www.w3.org/2000/svg}text")).text
+                xs = [float(x) for x in re.findall(r"M(-?[0-9.]+),", g.find("{http://www.w3.org/2000/svg}path").get("d"))]
+                left[title] = min(xs)
+        assert left["CE"] < left["MSE"], left
+
+
 @needs_browser
 def test_the_highlighted_batch_drawing_as_a_learner_sees_it(tmp_path):
     from selenium import webdriver

@@ -115,13 +115,15 @@ def title(e: TensorExplanation) -> str:
     return text.replace("-", "−")
 
 
-def rows(nodes: list[Value]) -> list[list[Value]]:
+def rows(nodes: list[Value], scalars_too: bool = False) -> list[list[Value]]:
     """A long tensor graph's nodes in rows of ranks (left to right, row under row); [] to keep one row.
+
+    A graph of scalars only keeps one row unless ``scalars_too``.
 
     A node's rank is its longest distance from the inputs; an input sits just before
     its first use, so weights join the row where they are used.
     """
-    if all(n.size == 1 and type(n.data) is float for n in nodes):
+    if not scalars_too and all(n.size == 1 and type(n.data) is float for n in nodes):
         return []
     depth: dict[Value, int] = {}
     for n in nodes:  # creation order: parents first

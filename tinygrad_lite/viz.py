@@ -61,6 +61,7 @@ class _Options:
     show_local: bool = True
     highlight: set[Value] = field(default_factory=set)
     rankdir: str = "LR"
+    wrap: bool | None = None
     max_nodes: int = 1000
     fontsize: float = 11
     graph_attr: dict[str, str] = field(default_factory=dict)
@@ -82,6 +83,11 @@ def _options(who: str, allowed: Iterable[str] | None = None, **given: Any) -> _O
     opts.highlight = set() if h is None else {h} if isinstance(h, Value) else set(h)
     if opts.rankdir not in ("LR", "RL", "TB", "BT"):
         raise ValueError(f"{who}: rankdir={opts.rankdir!r} is not one of 'LR', 'RL', 'TB', 'BT'")
+    if opts.wrap not in (None, True, False):
+        raise ValueError(f"{who}: wrap must be None (rows for a long tensor graph), True or False, got {opts.wrap!r}")
+    if opts.wrap is True and opts.rankdir != "LR":
+        raise ValueError(f"{who}: wrap=True lays the graph out in rows, left to right and then down, "
+                         f"so it needs rankdir='LR', not {opts.rankdir!r}")
     if not isinstance(opts.fontsize, (int, float)) or not opts.fontsize > 0:
         raise ValueError(f"{who}: fontsize must be a positive number of points, got {opts.fontsize!r}")
     for name in ("graph_attr", "node_attr", "edge_attr"):
@@ -200,12 +206,21 @@ def _add_edge(g: graphviz.Digraph, tail: str, head: str, eid: str, label: str, o
     g.edge(lid, head, id=f"{eid}_b", **attrs)
 
 
+def _rows(view: GraphView, opts: _Options) -> list[list[Value]]:
+    """The rows to lay the graph out in ([]: one strip along ``rankdir``): by default a long
+    tensor graph drawn left to right is wrapped (``tensor_drawing.rows``); ``wrap=True`` wraps
+    any long graph, ``wrap=False`` none."""
+    if opts.wrap is False or opts.rankdir != "LR":
+        return []
+    return tensor_drawing.rows(view.nodes, scalars_too=opts.wrap is True)
+
+
 def _add_graph(g: graphviz.Digraph, view: GraphView, prefix: str, opts: _Options,
                explanation: Explanation | None, grad_text: Callable[[Value], str | None], who: str,
-               wrap: bool = False) -> dict[Value, str]:
+               rows: list[list[Value]] | None = None) -> dict[Value, str]:
     """Add the view's graph to ``g`` with node ids ``prefix + n<index>``; returns node → id.
 
-    ``wrap``: a long tensor graph is laid out in rows (``tensor_drawing.rows``), not one strip.
+    ``rows``: each on one rank, row under row (``_rows``), instead of one strip.
     """
     _check_size(view, opts.max_nodes, who)
     names = view.names
@@ -237,16 +252,13 @@ def _add_graph(g: graphviz.Digraph, view: GraphView, prefix: str, opts: _Options
                 font["fontcolor"] = HIGHLIGHT
             attrs = {"color": HIGHLIGHT, "penwidth": "2.5"} if key in on_path else {}
             _add_edge(g, ids[p], ids[child], f"{ids[p]}_{ids[child]}_{i}", label, opts, attrs, font)
-    if wrap:
-        _wrap_rows(g, view, ids, labelled=opts.show_local)
+    if rows:
+        _wrap_rows(g, rows, ids, labelled=opts.show_local)
     return ids
 
 
-def _wrap_rows(g: graphviz.Digraph, view: GraphView, ids: dict[Value, str], labelled: bool) -> None:
+def _wrap_rows(g: graphviz.Digraph, rows: list[list[Value]], ids: dict[Value, str], labelled: bool) -> None:
     """Rows of ranks, top to bottom: each row (with the label boxes of its edges) on one rank."""
-    rows = tensor_drawing.rows(view.nodes)
-    if not rows:
-        return
     g.attr(rankdir="TB")
     for row in rows:
         members = set(row)
@@ -279,7 +291,7 @@ def _explain_for(explain: Value | Mapping[str, Value] | None, title: str | None)
 def draw_graph(
     root: Value, *, show_grad: bool = True, show_local: bool = True,
     highlight: Value | Iterable[Value] | None = None, explain: Value | None = None,
-    rankdir: str | None = None, max_nodes: int = 1000, fontsize: float = 11,
+    rankdir: str = "LR", wrap: bool | None = None, max_nodes: int = 1000, fontsize: float = 11,
     graph_attr: Mapping[str, Any] | None = None, node_attr: Mapping[str, Any] | None = None,
     edge_attr: Mapping[str, Any] | None = None, unroll: bool = False, index: Any = None,
 ) -> graphviz.Digraph:
@@ -288,12 +300,13 @@ def draw_graph(
     ``explain=wrt`` colours every path from ``wrt`` to ``root`` and marks the
     edges where a factor cancels, with the simplified product; in a tensor graph
     ``index`` picks the element of ``wrt`` whose paths are marked.  ``unroll=True``
-    draws the scalar graph behind a small tensor graph (``tl.unroll``).  ``rankdir``
-    is left to right unless given; a long tensor graph is then wrapped into rows.
+    draws the scalar graph behind a small tensor graph (``tl.unroll``).  Left to right,
+    a long tensor graph is wrapped into rows of boxes unless ``wrap=False`` (``wrap=True``
+    wraps a long scalar graph too).
     ``fontsize`` scales all text; ``graph_attr``/``node_attr``/``edge_attr`` go to Graphviz.
     """
     opts = _options("draw_graph", show_grad=show_grad, show_local=show_local, highlight=highlight,
-                    rankdir=rankdir or "LR", max_nodes=max_nodes, fontsize=fontsize, graph_attr=graph_attr,
+                    rankdir=rankdir, wrap=wrap, max_nodes=max_nodes, fontsize=fontsize, graph_attr=graph_attr,
                     node_attr=node_attr, edge_attr=edge_attr)
     title = None
     if unroll:
@@ -312,7 +325,7 @@ def draw_graph(
         title, explanation = tensor_drawing.title(explanation), tensor_drawing.tensor_paths(explanation)
     if explanation is not None:
         g.attr(label=escape(title or _title(explanation)), labelloc="t")
-    _add_graph(g, view, "", opts, explanation, _drawn_grads(view, show_grad), "draw_graph", wrap=rankdir is None)
+    _add_graph(g, view, "", opts, explanation, _drawn_grads(view, show_grad), "draw_graph", _rows(view, opts))
     return g
 
 
@@ -364,21 +377,32 @@ def comparison_graph(roots: Mapping[str, Value], *, explain: Value | Mapping[str
     Panel k+1 is tied to panel k by invisible edges from k's root to k+1's
     leaves, so dot must rank all of it after all of panel k: left to right for
     ``rankdir="LR"`` (and ``"RL"``, tied the other way), top to bottom for TB/BT.
+    When a panel is wrapped into rows (``wrap``), every panel is laid out in rows
+    top to bottom, and the untied panels stand side by side in the dict's order.
     """
     opts = _options("render_comparison", **options)
     if not roots:
         raise ValueError("render_comparison: roots is empty; pass a dict such as {'CE': L1, 'MSE': L2}")
     g = _new_digraph(opts)
+    views = [GraphView(root) for root in roots.values()]
+    rows = [_rows(view, opts) for view in views]
+    wrapped = any(rows)
+    if wrapped:  # one row for a panel too short to wrap, so it still reads left to right
+        rows = [r or [[n for n in v.nodes if n._prev]] for r, v in zip(rows, views)]
+        g.attr(rankdir="TB")
     panels = []
-    for k, (title, root) in enumerate(roots.items()):
-        view = GraphView(root)
+    for k, (title, view) in enumerate(zip(roots, views)):
+        root = view.root
         wrt = _explain_for(explain, title)
         e = explain_paths(root, wrt) if wrt is not None else None
         with g.subgraph(name=f"cluster_{k}") as sub:
             label = title if e is None else f"{title}\n{_title(e)}"
             sub.attr(label=escape(label), style="rounded", color="#9ca3af", fontsize=opts.size(13 / 11))
-            ids = _add_graph(sub, view, f"g{k}", opts, e, _drawn_grads(view, opts.show_grad), "render_comparison")
+            ids = _add_graph(sub, view, f"g{k}", opts, e, _drawn_grads(view, opts.show_grad), "render_comparison",
+                             rows[k])
         panels.append((view, ids))
+    if wrapped:
+        return g
     if opts.rankdir in ("RL", "BT"):
         panels.reverse()
     for (va, ia), (vb, ib) in zip(panels, panels[1:]):
@@ -474,7 +498,7 @@ def _panel(title: str, root: Value, wrt: Value | None, grad: Any, opts: _Options
         return max(NOT_YET, f"grad {fmt(grads[n])}" if n in grads else "", key=len)
 
     g = _new_digraph(opts)
-    ids = _add_graph(g, view, prefix, opts, e, widest, who)
+    ids = _add_graph(g, view, prefix, opts, e, widest, who, _rows(view, opts))
     r = view.names[root]
     seed = view.seed()
     frames = [{"text": f"[0] seed: ∂{r}/∂{r} = {fmt(seed)}", "node": ids[root], "edges": [],
