@@ -320,6 +320,18 @@ FORMULA_CASES = {
     "max": lambda a, b: _unrolled(lambda Z: Z.max(), a, b),
     "softmax": lambda a, b: F.softmax([a, b, a * b]) if a.size == 1 else [],
     "log_softmax": lambda a, b: F.log_softmax([a, b, a * b]) if a.size == 1 else [],
+    "sin": lambda a, b: [a.sin()],
+    "cos": lambda a, b: [a.cos()],
+    "erf": lambda a, b: [a.erf()],
+    "log1p": lambda a, b: [a.abs().log1p()],
+    "clamp": lambda a, b: [a.clamp(-1.0, 1.0), a.clamp(min=0.5), a.clamp(max=0.5)],
+    "maximum": lambda a, b: [tl.maximum(a, b)],
+    "minimum": lambda a, b: [tl.minimum(a, b)],
+    "where": lambda a, b: [tl.where(a > 0, a, b)],
+    "leaky_relu": lambda a, b: [F.leaky_relu(a, 0.2)],
+    "elu": lambda a, b: [F.elu(a, 0.7)],
+    "silu": lambda a, b: [F.silu(a)],
+    "gelu": lambda a, b: [F.gelu(a), F.gelu(a, "tanh")],
 }
 
 

@@ -2,7 +2,10 @@
 
 from . import functional
 from ._state import detect_anomaly, enable_grad, no_grad
+from .combine import cat, maximum, minimum, stack, where
+from .creation import arange, eye, full, manual_seed, ones, ones_like, rand, randn, zeros, zeros_like
 from .errors import AnomalyError, GradcheckError, ModelFileError, NonFiniteWarning, ShapeError
+from .function import Function, FunctionCtx
 from .gradcheck import gradcheck
 from .second_order import grad, gradgradcheck, hessian
 from .steps import Step, Steps, backprop_steps
@@ -27,4 +30,6 @@ __all__ = [
     "grad", "hessian", "gradgradcheck",
     "backprop_steps", "Step", "Steps", "explain", "Explanation", "unroll", "Unrolled",
     "GradcheckError", "AnomalyError", "ShapeError", "NonFiniteWarning", "ModelFileError",
+    "Function", "FunctionCtx", "cat", "stack", "where", "maximum", "minimum",
+    "zeros", "ones", "full", "arange", "eye", "rand", "randn", "zeros_like", "ones_like", "manual_seed",
 ]

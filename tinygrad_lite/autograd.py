@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from . import hooks
 from ._state import modes, user_stacklevel
 from .errors import AnomalyError, NonFiniteWarning
 from .ops import ONE, unbroadcast
@@ -129,11 +130,15 @@ def backward(root: Value, grad: Any = None, create_graph: bool = False) -> None:
         else:
             n._grad = None
             interior.append(n)
-    accumulate(root, seed)
-    if not modes.plain and modes.anomaly:
-        _backward_checked(interior)
+    anomaly = not modes.plain and modes.anomaly
+    if hooks.grad_hooks:  # a separate pass only while some hook is registered: no cost otherwise
+        _hooked_pass(root, seed, nodes, leaves, anomaly)
     else:
-        _backward(interior)
+        accumulate(root, seed)
+        if anomaly:
+            _backward_checked(interior)
+        else:
+            _backward(interior)
     _check_leaves(leaves, nodes)
 
 
@@ -184,20 +189,51 @@ def _backward_checked(interior: list[Value]) -> None:
     """``_backward`` under ``detect_anomaly``: the first NaN/Inf raises, naming the op and its line."""
     for n in reversed(interior):
         g = n._grad
-        if g is None:
+        if g is not None:
+            _propagate(n, g, True)
+
+
+def _propagate(n: Value, g: Any, anomaly: bool) -> None:
+    """Send ``n``'s gradient ``g`` to its parents (checked for NaN/Inf under detect_anomaly)."""
+    op = n._op
+    for p, c in zip(n._prev, contributions(n, g)):
+        if c is None or not p.requires_grad:
             continue
-        op = n._op
-        for p, c in zip(n._prev, contributions(n, g)):
-            if c is None or not p.requires_grad:
+        if anomaly and not _finite(c):
+            raise AnomalyError(
+                f"{op.name}'s backward produced NaN/Inf for its input {p.label or p.op or 'leaf'!s} "
+                f"(shape {p.shape}) from a finite upstream gradient; the {op.name} node was "
+                f"created at {n._trace}" if _finite(g) else
+                f"{op.name} received a NaN/Inf gradient (created at {n._trace})"
+            )
+        accumulate(p, c)
+
+
+def _hooked_pass(root: Value, seed: Any, nodes: list[Value], leaves: list[tuple[Value, Any]], anomaly: bool) -> None:
+    """Backward with gradient hooks: each node's complete gradient goes through its hooks first.
+
+    Reverse creation order reaches a node only after all its children, so its
+    gradient for this pass is complete there.  Leaves collect this pass's
+    gradient on its own, so that their hooks see it rather than the running total.
+    """
+    before = {id(leaf): g for leaf, g in leaves}
+    for leaf, _ in leaves:
+        leaf._grad = None
+    accumulate(root, seed)
+    table = hooks.grad_hooks
+    for n in reversed(nodes):
+        g = n._grad
+        leaf = n._op is None
+        if g is not None:
+            fns = table.get(n)
+            if fns:
+                g = n._grad = hooks.run_grad_hooks(n, fns, g)
+            if not leaf:
+                _propagate(n, g, anomaly)
                 continue
-            if not _finite(c):
-                raise AnomalyError(
-                    f"{op.name}'s backward produced NaN/Inf for its input {p.label or p.op or 'leaf'!s} "
-                    f"(shape {p.shape}) from a finite upstream gradient; the {op.name} node was "
-                    f"created at {n._trace}" if _finite(g) else
-                    f"{op.name} received a NaN/Inf gradient (created at {n._trace})"
-                )
-            accumulate(p, c)
+        if leaf:
+            old = before[id(n)]
+            n._grad = g if old is None else (old if g is None else old + g)
 
 
 def _finite(x: Any) -> bool:

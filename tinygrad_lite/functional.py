@@ -19,7 +19,7 @@ import numpy as np
 from . import ops
 from ._state import user_stacklevel
 from .errors import NonFiniteWarning
-from .value import Value, _lift, _node
+from .value import Value, _lift, _node, _unary
 
 Tensorish = Union[Value, Sequence[Value]]
 REDUCTIONS = ("mean", "sum", "none")
@@ -54,6 +54,40 @@ exp, log, sigmoid, tanh, relu = (_elementwise(m) for m in ("exp", "log", "sigmoi
 square, sqrt, softplus = (_elementwise(m) for m in ("square", "sqrt", "softplus"))
 
 
+def _activation(fn: str, x: Tensorish, op: ops.LocalOp) -> Any:
+    if _is_list(x):
+        return [_unary(op, v) for v in _scalars(fn, x)]
+    return _unary(op, _lift(x, fn))
+
+
+def _number(fn: str, name: str, v: Any) -> float:
+    if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{fn}: {name} must be a number, got {v!r}")
+    return float(v)
+
+
+def leaky_relu(x: Tensorish, negative_slope: float = 0.01) -> Any:
+    """x for x > 0, negative_slope·x otherwise (as ``torch.nn.functional.leaky_relu``)."""
+    return _activation("leaky_relu", x, ops.LeakyRelu(_number("leaky_relu", "negative_slope", negative_slope)))
+
+
+def elu(x: Tensorish, alpha: float = 1.0) -> Any:
+    """x for x > 0, α(eˣ − 1) otherwise."""
+    return _activation("elu", x, ops.Elu(_number("elu", "alpha", alpha)))
+
+
+def silu(x: Tensorish) -> Any:
+    """x·σ(x), also called swish."""
+    return _activation("silu", x, ops.SILU)
+
+
+def gelu(x: Tensorish, approximate: str = "none") -> Any:
+    """x·Φ(x), Φ the standard normal CDF; ``approximate="tanh"`` uses PyTorch's tanh form."""
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu: approximate={approximate!r} is not 'none' or 'tanh'")
+    return _activation("gelu", x, ops.Gelu(approximate))
+
+
 def _group(kind: type[ops.SoftmaxOut], fn: str, xs: Sequence[Any]) -> list[Value]:
     zs = _scalars(fn, xs)
     group, outs = ops.scalar_group(kind, [z.item() for z in zs])
@@ -64,18 +98,18 @@ def _group(kind: type[ops.SoftmaxOut], fn: str, xs: Sequence[Any]) -> list[Value
     return nodes
 
 
-def softmax(x: Tensorish, axis: int = -1) -> Any:
-    """Softmax along ``axis``; a list of K scalars gives K scalars, each depending on all K."""
+def softmax(x: Tensorish, axis: int = -1, *, dim: int | None = None) -> Any:
+    """Softmax along ``axis`` (or ``dim=``); a list of K scalars gives K scalars, each depending on all K."""
     if _is_list(x):
         return _group(ops.SoftmaxOut, "softmax", x)
-    return _lift(x, "softmax").softmax(axis)
+    return _lift(x, "softmax").softmax(axis, dim=dim)
 
 
-def log_softmax(x: Tensorish, axis: int = -1) -> Any:
+def log_softmax(x: Tensorish, axis: int = -1, *, dim: int | None = None) -> Any:
     """log(softmax(x)) computed stably; a list of K scalars gives K scalars."""
     if _is_list(x):
         return _group(ops.LogSoftmaxOut, "log_softmax", x)
-    return _lift(x, "log_softmax").log_softmax(axis)
+    return _lift(x, "log_softmax").log_softmax(axis, dim=dim)
 
 
 # ---------------------------------------------------------------- reductions
@@ -277,6 +311,7 @@ def binary_cross_entropy_with_logits(logits: Tensorish, target: Any, reduction: 
 
 __all__ = [
     "exp", "log", "sigmoid", "tanh", "relu", "square", "sqrt", "softplus", "softmax", "log_softmax",
+    "leaky_relu", "elu", "silu", "gelu",
     "cross_entropy", "mse_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
 ]
 

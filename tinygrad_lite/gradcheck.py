@@ -33,19 +33,32 @@ def gradcheck(
     atol: float = 1e-5,
     rtol: float = 1e-3,
     seed: int = 0,
+    grad_outputs: Any = None,
 ) -> bool:
     """Check ``fn``'s backprop gradients against central differences for every input element.
 
-    Inputs are copied to float64 leaves.  A non-scalar output is contracted
-    with a fixed random cotangent v (so every output element is checked
-    through ⟨v, fn(x)⟩).  Returns True, or raises ``GradcheckError`` with a
-    table of the worst elements: input, index, analytic, numeric, error.
+    Inputs are copied to float64 leaves.  A non-scalar output is reduced to
+    the number ⟨v, fn(x)⟩ = Σ v·fn(x) before differentiating, with v =
+    ``grad_outputs`` if given, else a fixed random normal array (from
+    ``seed``), so every output element is checked.  Returns True, or raises
+    ``GradcheckError`` with a table of the worst elements: input, index,
+    analytic, numeric, error.
     """
     leaves = [_as_leaf(x) for x in inputs]
     out = fn(*leaves)
     if not isinstance(out, Value):
         raise TypeError(f"gradcheck: fn must return a Value, got {type(out).__name__}")
-    v = np.random.default_rng(seed).standard_normal(out.shape) if out.size != 1 else None
+    if grad_outputs is not None:
+        v = np.asarray(grad_outputs.data if isinstance(grad_outputs, Value) else grad_outputs, dtype=np.float64)
+        if v.shape != out.shape:
+            raise ValueError(f"gradcheck: grad_outputs has shape {v.shape} but fn's output has shape {out.shape}; "
+                             "they must match")
+        how = "Σ grad_outputs·fn(x)"
+    elif out.size != 1:
+        v = np.random.default_rng(seed).standard_normal(out.shape)
+        how = f"Σ v·fn(x) with v a random normal array (seed={seed}); pass grad_outputs= to choose v"
+    else:
+        v, how = None, ""
     out.backward(None if v is None else v)
 
     def objective(datas: list[Any]) -> float:
@@ -71,8 +84,9 @@ def gradcheck(
         for err, k, label, idx, a, numeric in rows[:10]:
             name = f"{k} ({label})" if label else str(k)
             lines.append(f"{name:<12}{str(idx):<12}{a:>16.8g}{numeric:>16.8g}{err:>12.3g}")
+        reduced = f"; fn's output of shape {out.shape} was reduced to {how}" if how else ""
         raise GradcheckError(
             f"gradcheck: {len(rows)} gradient element(s) differ from central differences "
-            f"(eps={eps}, atol={atol}, rtol={rtol}); worst first:\n" + "\n".join(lines)
+            f"(eps={eps}, atol={atol}, rtol={rtol}{reduced}); worst first:\n" + "\n".join(lines)
         )
     return True

@@ -5,20 +5,22 @@ from __future__ import annotations
 import functools
 import numbers
 import operator
-import weakref
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, BinaryIO, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 
-from . import serialization
+from . import functional as F
+from . import hooks, serialization
+from ._weak import WeakIdSet
+from .creation import generator
+from .creation import manual_seed as manual_seed  # one generator for tl.randn and layer init
 from .errors import ShapeError
 from .value import Value
 
-_rng = np.random.default_rng(0)
 # Values created as layer parameters (weakly held), so drawings can tell parameters from inputs.
-_parameters: weakref.WeakSet[Value] = weakref.WeakSet()
+_parameters = WeakIdSet()
 
 
 def is_parameter(v: Value) -> bool:
@@ -33,15 +35,9 @@ def _param(data: Any, label: str) -> Value:
     return v
 
 
-def manual_seed(seed: int) -> None:
-    """Seed the generator that initialises new layers (like ``torch.manual_seed``)."""
-    global _rng
-    _rng = np.random.default_rng(seed)
-
-
 def _generator(rng: np.random.Generator | int | None) -> np.random.Generator:
     if rng is None:
-        return _rng
+        return generator()
     return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
 
 
@@ -107,7 +103,12 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *args: Any) -> Any:
-        return self.forward(*args)
+        out = self.forward(*args)
+        return hooks.run_forward_hooks(self, args, out) if hooks.forward_hooks else out
+
+    def register_forward_hook(self, fn: Any) -> hooks.RemovableHandle:
+        """Call ``fn(module, inputs, output)`` after each forward; a returned value replaces the output."""
+        return hooks.register(hooks.forward_hooks, self, fn, "register_forward_hook")
 
     def state_dict(self) -> dict[str, np.ndarray]:
         """Parameter name → a copy of its data; names and layouts as the same PyTorch model's."""
@@ -215,6 +216,22 @@ class Tanh(_Activation):
 
 class Sigmoid(_Activation):
     method = "sigmoid"
+
+
+class GELU(_Activation):
+    def __init__(self, approximate: str = "none") -> None:
+        self.approximate = approximate
+
+    def forward(self, x: Value) -> Value:
+        return F.gelu(x, self.approximate)
+
+
+class LeakyReLU(_Activation):
+    def __init__(self, negative_slope: float = 0.01) -> None:
+        self.negative_slope = negative_slope
+
+    def forward(self, x: Value) -> Value:
+        return F.leaky_relu(x, self.negative_slope)
 
 
 ACTIVATIONS = {"relu": ReLU, "tanh": Tanh, "sigmoid": Sigmoid}

@@ -69,7 +69,7 @@ def _is_view(n: Value) -> bool:
 
 def _tensor_edges(parent: Value, child: Value) -> list[tuple[Value, Value]]:
     """The tensor edges a scalar edge parent → child stands for (through views such as indexing)."""
-    if parent in child._prev:
+    if any(p is parent for p in child._prev):  # by identity: a Value's == is elementwise
         return [(parent, child)]
     for p in child._prev:
         if _is_view(p):

@@ -233,6 +233,34 @@ RULES: dict[type, Rule] = {
 }
 
 
+def _where(node: Value, args: list[np.ndarray], b: "_Builder") -> np.ndarray:
+    """Each element is a where of one condition: its edges carry that element's 1 and 0."""
+    cond = np.broadcast_to(node._op.cond, node.shape)
+    spread = [np.broadcast_to(a, node.shape) for a in args]
+    out = np.empty(node.shape, dtype=object)
+    for idx in np.ndindex(*node.shape):
+        out[idx] = _scalar(ops.Where(np.asarray(cond[idx])), tuple(a[idx] for a in spread))
+    return out
+
+
+def _cat(node: Value, args: list[np.ndarray], b: "_Builder") -> np.ndarray:
+    join = np.stack if node._op.stack else np.concatenate
+    return join([np.asarray(a) for a in args], axis=node._op.axis)
+
+
+_cat.is_view = True  # type: ignore[attr-defined]
+
+# The ops of ops/pointwise.py and ops/shape.py: elementwise ones by the same rule, the rest as views.
+RULES.update({cls: _elementwise for cls in (
+    ops.pointwise.Sin, ops.pointwise.Cos, ops.pointwise.Log1p, ops.pointwise.Erf, ops.Clamp, ops.pointwise.Maximum,
+    ops.pointwise.Minimum, ops.LeakyRelu, ops.Elu, ops.pointwise.Silu, ops.Gelu)})
+RULES.update({
+    ops.Squeeze: RULES[ops.Reshape], ops.Unsqueeze: RULES[ops.Reshape], ops.Flatten: RULES[ops.Reshape],
+    ops.Permute: RULES[ops.Transpose], ops.Expand: _view(lambda node, a: np.broadcast_to(a, node.shape)),
+    ops.Cat: _cat, ops.Where: _where,
+})
+
+
 def register(op_class: type, rule: Rule) -> None:
     """Give an op class its scalar rule (for ops defined outside ``tinygrad_lite.ops``)."""
     RULES[op_class] = rule

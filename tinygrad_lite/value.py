@@ -8,11 +8,11 @@ backward needs; ``backward()`` (in ``autograd``) walks that graph.
 from __future__ import annotations
 
 import numbers
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable, Union
 
 import numpy as np
 
-from . import ops
+from . import hooks, interop, ops
 from ._state import creation_counter, modes, user_frame_info
 from .errors import AnomalyError, ShapeError
 from .ops.base import broadcast_error
@@ -53,6 +53,13 @@ def _to_data(data: Any, who: str = "Value") -> Any:
         f"{who}: cannot make a Value from {t.__name__} {data!r}; "
         "use a number, a nested list of numbers or a NumPy array"
     )
+
+
+def _constant(data: Any) -> "Value":
+    """A constant (no gradient) leaf holding ``data`` as it is (also booleans, from comparisons)."""
+    c = Value(0.0, requires_grad=False)
+    c.data = data  # set after construction: kept as it is, not converted to float
+    return c
 
 
 def _lift(x: Any, op: str) -> "Value":
@@ -214,6 +221,61 @@ def _operator(op: ops.Op, reflected: bool = False):
     return method
 
 
+Axis = Union[int, tuple[int, ...], None]
+_REPR_THRESHOLD = 64  # more elements than this: repr summarises the array (and gives its shape)
+
+
+def _array_text(a: Any, prefix: str) -> str:
+    return np.array2string(np.asarray(a), separator=", ", prefix=prefix, threshold=_REPR_THRESHOLD,
+                           edgeitems=3, precision=4)
+
+
+def _axis_args(op: str, axis: Any, keepdims: bool, dim: Any, keepdim: bool | None, default: Any = None) -> tuple:
+    """(axis, keepdims) from NumPy's or PyTorch's spelling; both at once is an error."""
+    if dim is not None:
+        if axis is not default:
+            raise TypeError(f"{op}: got axis={axis!r} and dim={dim!r}; they are the same argument, pass one")
+        axis = dim
+    return axis, keepdims if keepdim is None else bool(keepdim)
+
+
+def _index_data(i: Any) -> Any:
+    """A Value used as an index gives its integers (or booleans); a non-integer one is refused."""
+    if not isinstance(i, Value):
+        return i
+    d = i.data
+    if type(d) is float:
+        if not d.is_integer():
+            raise IndexError(f"index: a Value holding {d!r} is not an integer index")
+        return int(d)
+    return d
+
+
+def _compare(a: "Value", b: Any, fn: Any, name: str) -> Any:
+    """A boolean constant Value (no gradient) from an elementwise comparison."""
+    if isinstance(b, Value):
+        b = b.data
+    elif not isinstance(b, (numbers.Number, np.ndarray, np.generic, list, tuple)):
+        return NotImplemented
+    try:
+        return _constant(np.asarray(fn(a.data, b)))
+    except ValueError:
+        raise broadcast_error(name, a.data, np.asarray(b)) from None
+
+
+def _logical(a: "Value", b: Any, fn: Any, name: str) -> "Value":
+    """&, |, ^ and ~ of boolean Values (as from comparisons), elementwise."""
+    datas = [x.data if isinstance(x, Value) else np.asarray(x) for x in (a, b) if x is not None]
+    for d in datas:
+        if np.asarray(d).dtype != np.bool_:
+            raise TypeError(f"{name}: needs boolean Values (from comparisons such as x > 0), got dtype "
+                            f"{np.asarray(d).dtype}; compare first, e.g. (x > 0) {name} (x < 1)")
+    try:
+        return _constant(np.asarray(fn(*datas)))
+    except ValueError:
+        raise broadcast_error(name, *datas) from None
+
+
 class Value:
     """A scalar or tensor in a computation graph, with the gradient backprop gives it.
 
@@ -236,8 +298,6 @@ class Value:
     # _grad_graph (never set on the hot path): the gradient as a Value, from backward(create_graph=True).
     __slots__ = ("data", "_grad", "_op", "_x", "_y", "_dx", "_dy", "label", "requires_grad", "_id",
                  "_trace", "_role", "_grad_graph", "__weakref__")
-    # Make NumPy hand `array * value` to Value.__rmul__ instead of looping over the array.
-    __array_ufunc__ = None
 
     def __init__(self, data: Any, label: str = "", requires_grad: bool = True) -> None:
         self.data = _to_data(data)
@@ -266,7 +326,16 @@ class Value:
 
     @grad.setter
     def grad(self, value: Any) -> None:
-        self._grad = None if value is None else ops.unbroadcast(_to_data(value, "grad"), self.data)
+        if value is None:
+            self._grad = None
+            return
+        g = _to_data(value.data if isinstance(value, Value) else value, "grad")
+        if np.shape(g) != self.shape:
+            raise ShapeError(
+                f"grad: cannot assign a gradient of shape {np.shape(g)} to a Value of shape {self.shape}; "
+                "a gradient has its Value's shape (None resets it)"
+            )
+        self._grad = float(g) if type(self.data) is float else np.array(g, dtype=self.dtype)
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -333,13 +402,15 @@ class Value:
     def is_leaf(self) -> bool:
         return not self.parents
 
-    def item(self) -> float:
+    def item(self) -> Any:
+        if type(self.data) is float:
+            return self.data
         if self.size != 1:
             raise ValueError(f"item: only a one-element Value converts to a number, not shape {self.shape}")
-        return float(np.asarray(self.data).reshape(()))
+        return self.data.reshape(()).item()  # a float (int, bool for argmax, comparisons)
 
     def __float__(self) -> float:
-        return self.item()
+        return float(self.item())
 
     def numpy(self) -> np.ndarray:
         return np.asarray(self.data)
@@ -350,12 +421,27 @@ class Value:
         return self.shape[0]
 
     def __repr__(self) -> str:
+        """The value (and grad once computed), tensors too, as PyTorch's ``tensor(...)``."""
         lab = f", label={self.label!r}" if self.label else ""
         op = f", op={self.op!r}" if self._op is not None else ""
         if type(self.data) is float:
             grad = "" if self._grad is None else f", grad={self._grad:.6g}"
             return f"Value({self.data:.6g}{lab}{op}{grad})"
-        return f"Value(shape={self.shape}, dtype={self.dtype}{lab}{op})"
+        extra = f", shape={self.shape}" if self.size > _REPR_THRESHOLD else ""
+        if self.dtype != np.float64:
+            extra += f", dtype={self.dtype}"
+        grad = "" if self._grad is None else ",\n      grad=" + _array_text(self._grad, "      grad=")
+        return f"Value({_array_text(self.data, 'Value(')}{extra}{lab}{op}{grad})"
+
+    def __format__(self, spec: str) -> str:
+        if not spec:
+            return repr(self)
+        if self.size != 1:
+            raise TypeError(
+                f"format: the spec {spec!r} needs a one-element Value, this one has shape {self.shape}; "
+                "format an element (v[0]) or v.data with np.array2string"
+            )
+        return format(self.item(), spec)
 
     # ------------------------------------------------------------ arithmetic
     __add__, __radd__ = _operator(ops.ADD), _operator(ops.ADD, reflected=True)
@@ -373,14 +459,16 @@ class Value:
     softplus = _elementwise(ops.SOFTPLUS)
 
     # ------------------------------------------------------------ reductions
-    def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> "Value":
-        return _unary(ops.Sum(axis, keepdims), self)
+    # ``dim=``/``keepdim=`` are PyTorch's spellings of ``axis=``/``keepdims=``.
+    def sum(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: bool | None = None) -> "Value":
+        return _unary(ops.Sum(*_axis_args("sum", axis, keepdims, dim, keepdim)), self)
 
-    def mean(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> "Value":
-        return _unary(ops.Mean(axis, keepdims), self)
+    def mean(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: bool | None = None) -> "Value":
+        return _unary(ops.Mean(*_axis_args("mean", axis, keepdims, dim, keepdim)), self)
 
-    def max(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> "Value":
-        return _unary(ops.Max(axis, keepdims), self)
+    def max(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: bool | None = None) -> "Value":
+        """Maximum (as ``torch.amax``: tied maxima share the gradient equally)."""
+        return _unary(ops.Max(*_axis_args("max", axis, keepdims, dim, keepdim)), self)
 
     # ------------------------------------------------------------ shapes
     def reshape(self, *shape: Any) -> "Value":
@@ -388,10 +476,20 @@ class Value:
             shape = tuple(shape[0])
         return _unary(ops.Reshape(shape), self)
 
-    def transpose(self, *axes: Any) -> "Value":
-        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
-            axes = tuple(axes[0])
-        return _unary(ops.Transpose(axes or None), self)
+    def transpose(self, *dims: Any) -> "Value":
+        """Swap two axes, as PyTorch: ``x.transpose(0, 1)``; with no dims, reverse them all (``.T``)."""
+        if not dims:
+            return _unary(ops.Transpose(None), self)
+        if len(dims) != 2 or isinstance(dims[0], (tuple, list)):
+            raise TypeError(
+                f"transpose: takes the two dims to swap (as PyTorch), e.g. x.transpose(0, 1), got {dims!r}; "
+                "for a full permutation of the axes use x.permute(...)"
+            )
+        nd = self.ndim
+        i, j = (ops.shape.axis_index("transpose", d, nd) for d in dims)
+        perm = list(range(nd))
+        perm[i], perm[j] = j, i
+        return _unary(ops.Transpose(tuple(perm)), self)
 
     @property
     def T(self) -> "Value":
@@ -399,16 +497,176 @@ class Value:
 
     def __getitem__(self, index: Any) -> "Value":
         if isinstance(index, tuple):
-            index = tuple(i.data if isinstance(i, Value) else i for i in index)
-        elif isinstance(index, Value):
-            index = index.data
+            index = tuple(_index_data(i) for i in index)
+        else:
+            index = _index_data(index)
         return _unary(ops.GetItem(index), self)
 
-    def softmax(self, axis: int = -1) -> "Value":
-        return _unary(ops.Softmax(axis), self)
+    def softmax(self, axis: int = -1, *, dim: int | None = None) -> "Value":
+        return _unary(ops.Softmax(_axis_args("softmax", axis, False, dim, None, -1)[0]), self)
 
-    def log_softmax(self, axis: int = -1) -> "Value":
-        return _unary(ops.LogSoftmax(axis), self)
+    def log_softmax(self, axis: int = -1, *, dim: int | None = None) -> "Value":
+        return _unary(ops.LogSoftmax(_axis_args("log_softmax", axis, False, dim, None, -1)[0]), self)
+
+    # ------------------------------------------------------------ everyday ops (PyTorch names)
+    def log1p(self) -> "Value":
+        return _unary(ops.LOG1P, self)
+
+    def sin(self) -> "Value":
+        return _unary(ops.SIN, self)
+
+    def cos(self) -> "Value":
+        return _unary(ops.COS, self)
+
+    def erf(self) -> "Value":
+        """The error function; its derivative is 2e^(−x²)/√π."""
+        return _unary(ops.ERF, self)
+
+    def min(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: bool | None = None) -> "Value":
+        """Minimum (as ``torch.amin``: tied minima share the gradient equally)."""
+        return _unary(ops.Min(*_axis_args("min", axis, keepdims, dim, keepdim)), self)
+
+    def var(self, axis: Axis = None, correction: float = 1, keepdims: bool = False, *, dim: Axis = None,
+            keepdim: bool | None = None) -> "Value":
+        """Variance, dividing by n − correction (1: the unbiased estimate, as PyTorch's default)."""
+        axis, keepdims = _axis_args("var", axis, keepdims, dim, keepdim)
+        return _unary(ops.Var(axis, correction, keepdims), self)
+
+    def std(self, axis: Axis = None, correction: float = 1, keepdims: bool = False, *, dim: Axis = None,
+            keepdim: bool | None = None) -> "Value":
+        """Standard deviation √var (its gradient is 0 where it is 0, as PyTorch)."""
+        axis, keepdims = _axis_args("std", axis, keepdims, dim, keepdim)
+        return _unary(ops.Std(axis, correction, keepdims), self)
+
+    def clamp(self, min: Any = None, max: Any = None) -> "Value":
+        """Limit to [min, max] (either may be None); the gradient passes only where x was kept."""
+        if min is None and max is None:
+            raise ValueError("clamp: give min=, max= or both (e.g. x.clamp(min=0))")
+        if isinstance(min, Value) or isinstance(max, Value):
+            # Value bounds get the gradient where they were taken; at a bound x keeps it (as PyTorch).
+            from .combine import where
+
+            out = self if min is None else where(self >= min, self, min)
+            return out if max is None else where(out <= max, out, max)
+        for name, b in (("min", min), ("max", max)):
+            if b is not None and (isinstance(b, bool) or not isinstance(b, numbers.Real)):
+                raise TypeError(f"clamp: {name} must be a number, a Value or None, got {type(b).__name__} {b!r}")
+        return _unary(ops.Clamp(None if min is None else float(min), None if max is None else float(max)), self)
+
+    clip = clamp
+
+    def squeeze(self, dim: Axis = None) -> "Value":
+        """Drop axes of size 1 (all, or only ``dim``; a ``dim`` of another size stays, as PyTorch)."""
+        return _unary(ops.Squeeze(ops.shape.squeezed(self.shape, dim)), self)
+
+    def unsqueeze(self, dim: int) -> "Value":
+        """Insert an axis of size 1 at ``dim``."""
+        return _unary(ops.Unsqueeze(ops.shape.unsqueezed(self.shape, dim)), self)
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> "Value":
+        """Merge the axes start_dim..end_dim into one (all of them by default)."""
+        return _unary(ops.Flatten(ops.shape.flattened(self.shape, start_dim, end_dim)), self)
+
+    def expand(self, *shape: Any) -> "Value":
+        """Repeat along axes of size 1 to ``shape`` (-1 keeps a size); the gradient is summed back."""
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = tuple(shape[0])
+        return _unary(ops.Expand(tuple(shape)), self)
+
+    def permute(self, *dims: Any) -> "Value":
+        """Reorder the axes: axis k of the result is axis ``dims[k]`` of this Value."""
+        if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+            dims = tuple(dims[0])
+        if len(dims) != self.ndim:
+            raise ShapeError(f"permute: {len(dims)} dims {dims} given for a Value of shape {self.shape}; "
+                             f"give all {self.ndim}, e.g. x.permute({', '.join(map(str, reversed(range(self.ndim))))})")
+        return _unary(ops.Permute(dims), self)
+
+    def argmax(self, axis: int | None = None, keepdims: bool = False, *, dim: int | None = None,
+               keepdim: bool | None = None) -> "Value":
+        """Index of the largest entry (of the flattened Value when axis is None); no gradient."""
+        return self._arg(np.argmax, "argmax", *_axis_args("argmax", axis, keepdims, dim, keepdim))
+
+    def argmin(self, axis: int | None = None, keepdims: bool = False, *, dim: int | None = None,
+               keepdim: bool | None = None) -> "Value":
+        """Index of the smallest entry (of the flattened Value when axis is None); no gradient."""
+        return self._arg(np.argmin, "argmin", *_axis_args("argmin", axis, keepdims, dim, keepdim))
+
+    def _arg(self, fn: Callable, name: str, axis: Any, keepdims: bool) -> "Value":
+        if axis is not None:
+            axis = ops.shape.axis_index(name, axis, self.ndim)
+        if self.size == 0:
+            raise ShapeError(f"{name}: a Value of shape {self.shape} is empty")
+        return _constant(np.asarray(fn(self.data, axis=axis, keepdims=keepdims)))
+
+    # Comparisons give boolean Values with no gradient; hashing stays by identity (nodes are dict keys).
+    __hash__ = object.__hash__
+
+    def __lt__(self, other: Any) -> Any:
+        return _compare(self, other, np.less, "<")
+
+    def __le__(self, other: Any) -> Any:
+        return _compare(self, other, np.less_equal, "<=")
+
+    def __gt__(self, other: Any) -> Any:
+        return _compare(self, other, np.greater, ">")
+
+    def __ge__(self, other: Any) -> Any:
+        return _compare(self, other, np.greater_equal, ">=")
+
+    def __eq__(self, other: Any) -> Any:  # type: ignore[override]
+        return _compare(self, other, np.equal, "==")
+
+    def __ne__(self, other: Any) -> Any:  # type: ignore[override]
+        return _compare(self, other, np.not_equal, "!=")
+
+    def __and__(self, other: Any) -> "Value":
+        return _logical(self, other, np.logical_and, "&")
+
+    def __or__(self, other: Any) -> "Value":
+        return _logical(self, other, np.logical_or, "|")
+
+    def __xor__(self, other: Any) -> "Value":
+        return _logical(self, other, np.logical_xor, "^")
+
+    __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
+
+    def __invert__(self) -> "Value":
+        return _logical(self, None, np.logical_not, "~")
+
+    def __bool__(self) -> bool:
+        if type(self.data) is float:
+            return self.data != 0.0
+        if self.size != 1:
+            raise ValueError(
+                f"the truth value of a Value of shape {self.shape} is ambiguous (as for a PyTorch tensor); "
+                "reduce it first, e.g. bool((x > 0).sum()) for any, or compare one element"
+            )
+        return bool(self.data.reshape(()))
+
+    # NumPy: np.asarray(v) gives the numbers; NumPy functions (np.concatenate, ...) are refused.
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        a = np.asarray(self.data, dtype=dtype)
+        return a.copy() if copy else a
+
+    def __array_function__(self, func: Any, types: Any, args: tuple, kwargs: dict) -> Any:
+        return interop.array_function(func, args, kwargs)
+
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        # `array * value` arrives here and goes to Value.__rmul__ (never an array of Values).
+        return interop.array_ufunc(self, ufunc, method, inputs, kwargs)
+
+    # ------------------------------------------------------------ hooks
+    def register_hook(self, fn: Callable[[Any], Any]) -> hooks.RemovableHandle:
+        """Call ``fn(grad)`` when this Value's gradient is complete in a backward pass; a returned
+        value replaces the gradient.  Returns a handle whose ``.remove()`` takes the hook off."""
+        if not self.requires_grad:
+            raise RuntimeError("register_hook: this Value does not require grad, so no gradient reaches it")
+        return hooks.register(hooks.grad_hooks, self, fn, "register_hook")
+
+    def retain_grad(self) -> None:
+        """Accepted for PyTorch code; nothing to do, as every node keeps its ``.grad``."""
+
 
     # ------------------------------------------------------------ autograd
     def backward(self, grad: Any = None, create_graph: bool = False) -> None:
@@ -452,6 +710,16 @@ class Value:
         from . import viz
 
         return viz.stepper(self, **options)
+
+
+def maximum(a: Any, b: Any) -> Value:
+    """Elementwise larger of ``a`` and ``b``; a tie sends half the gradient to each (as PyTorch)."""
+    return _binary(ops.MAXIMUM, a, b)
+
+
+def minimum(a: Any, b: Any) -> Value:
+    """Elementwise smaller of ``a`` and ``b``; a tie sends half the gradient to each (as PyTorch)."""
+    return _binary(ops.MINIMUM, a, b)
 
 
 # Imported last: autograd works on Values, and Value.backward delegates to it.

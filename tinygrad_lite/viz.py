@@ -177,6 +177,11 @@ def _edge_text(child: Value, i: int, names: dict[Value, str]) -> str:
     return text if text == shown else f"{text} =\n{shown}" if "\n" in shown else f"{text} = {shown}"
 
 
+def _position(child: Value, parent: Value) -> int:
+    """Which parent of ``child`` this is, by identity (a Value's ``==`` is elementwise)."""
+    return next(k for k, p in enumerate(child._prev) if p is parent)
+
+
 def _check_size(view: GraphView, max_nodes: int, who: str) -> None:
     if len(view.nodes) > max_nodes:
         raise GraphTooLargeError(
@@ -230,7 +235,7 @@ def _add_graph(g: graphviz.Digraph, view: GraphView, prefix: str, opts: _Options
     highlight = opts.highlight
     if explanation is not None:
         for path in explanation.paths:
-            idx = [(e.parent, e.child, e.child._prev.index(e.parent)) for e in path.edges]
+            idx = [(e.parent, e.child, _position(e.child, e.parent)) for e in path.edges]
             on_path.update(idx)
             for c in path.cancellations:
                 text = f"{c.factor} cancels → {path.formula}"

@@ -3,6 +3,8 @@
 Where to look: ``elementwise`` (add … softplus, and ``NumberOp``: x * 2.0, 1 - x, …),
 ``tensor`` (matmul, sum, mean, max, reshape, transpose, indexing), ``softmax`` (softmax,
 log_softmax).
+``pointwise`` (sin … where, the activations), ``shape`` (squeeze … cat/stack),
+``stats`` (var, std).
 """
 
 from .base import ONE, LocalOp, Op, VjpOp, number_literal, number_text, unbroadcast
@@ -24,8 +26,24 @@ from .elementwise import (
     TANH,
     NumberOp,
 )
+from .pointwise import (
+    COS,
+    ERF,
+    LOG1P,
+    MAXIMUM,
+    MINIMUM,
+    SILU,
+    SIN,
+    Clamp,
+    Elu,
+    Gelu,
+    LeakyRelu,
+    Where,
+)
+from .shape import Cat, Expand, Flatten, Permute, Squeeze, Unsqueeze
 from .softmax import LogSoftmax, LogSoftmaxOut, Softmax, SoftmaxOut, scalar_group
-from .tensor import MATMUL, GetItem, MatMul, Max, Mean, Reshape, ScatterAdd, Sum, Transpose
+from .stats import Std, Var
+from .tensor import MATMUL, GetItem, MatMul, Max, Mean, Min, Reshape, ScatterAdd, Sum, Transpose
 
 __all__ = [
     "ONE", "Op", "LocalOp", "VjpOp", "unbroadcast", "number_text", "number_literal",
@@ -33,4 +51,6 @@ __all__ = [
     "RELU", "SQUARE", "SQRT", "ABS", "SOFTPLUS",
     "MATMUL", "MatMul", "Sum", "Mean", "Max", "Reshape", "Transpose", "GetItem", "ScatterAdd",
     "Softmax", "LogSoftmax", "SoftmaxOut", "LogSoftmaxOut", "scalar_group",
+    "SIN", "COS", "ERF", "LOG1P", "SILU", "MAXIMUM", "MINIMUM", "Clamp", "Where", "LeakyRelu", "Elu", "Gelu",
+    "Min", "Var", "Std", "Squeeze", "Unsqueeze", "Flatten", "Expand", "Permute", "Cat",
 ]

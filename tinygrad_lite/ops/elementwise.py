@@ -83,8 +83,11 @@ class Neg(LocalOp):
         return -a, _NEG_LOCALS
 
 
-def _pow_forward(a: Any, b: Any) -> Any:
-    """a**b with NumPy semantics for floats too (Python gives complex or raises)."""
+def _pow_forward(a: Any, b: Any, warn: bool = True) -> Any:
+    """a**b with NumPy semantics for floats too (Python gives complex or raises).
+
+    ``warn=False`` for the local derivative: one op warns once.
+    """
     if type(a) is float and type(b) is float and (a > 0.0 or (a == 0.0 and b > 0.0) or b.is_integer()):
         try:
             return a**b
@@ -92,7 +95,7 @@ def _pow_forward(a: Any, b: Any) -> Any:
             pass
     with np.errstate(all="ignore"):
         out = np.power(np.float64(a) if type(a) is float else a, b)
-    if has(np.isnan(out) & ~np.isnan(a)):
+    if warn and has(np.isnan(out) & ~np.isnan(a)):
         warn_nonfinite("pow", "negative base with a non-integer exponent gives nan")
     return float(out) if type(a) is float and type(b) is float else out
 
@@ -100,7 +103,7 @@ def _pow_forward(a: Any, b: Any) -> Any:
 def _d_base(a: Any, b: Any) -> Any:
     """∂(a**b)/∂a = b·a**(b−1)."""
     with np.errstate(all="ignore"):
-        return b * _pow_forward(a, b - 1.0) if type(b) is not float or b != 1.0 else ONE
+        return b * _pow_forward(a, b - 1.0, False) if type(b) is not float or b != 1.0 else ONE
 
 
 def _d_exponent(a: Any, out: Any) -> Any:
@@ -166,17 +169,14 @@ class Log(LocalOp):
         else:
             nonpos = a <= 0
         if has(nonpos):
-            lowest = float(np.min(a))
-            if lowest < 0 or has(np.isnan(a)):
-                raise ValueError(
-                    f"log: input has negative or NaN entries (smallest {lowest:g}) "
-                    f"in a Value of shape {np.shape(a)}; log is defined for x > 0. "
-                    "Clamp or shift the input, or use log_softmax for log-probabilities."
+            if has(np.less(a, 0)):
+                warn_nonfinite("log", f"input has negative entries (smallest {float(np.min(a)):g}), result is nan; "
+                               "log is defined for x > 0: clamp or shift the input first")
+            else:
+                warn_nonfinite(
+                    "log", "input contains 0, result is -inf (for cross-entropy use fused=True / log_softmax)"
                 )
-            warn_nonfinite(
-                "log", "input contains 0, result is -inf (for cross-entropy use fused=True / log_softmax)"
-            )
-        with np.errstate(divide="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore"):
             out, inv = np.log(a), np.true_divide(1.0, a)
         return (float(out), (float(inv),)) if type(a) is float else (out, (inv,))
 
@@ -234,12 +234,12 @@ class Sqrt(LocalOp):
 
     def forward(self, a: Any):
         if has(np.less(a, 0)):
-            raise ValueError(
-                f"sqrt: input has negative entries (smallest {float(np.min(a)):g}) in a Value "
-                f"of shape {np.shape(a)}; sqrt is defined for x >= 0. Use .abs() or clamp first."
-            )
-        out = math.sqrt(a) if type(a) is float else np.sqrt(a)
-        with np.errstate(divide="ignore"):
+            warn_nonfinite("sqrt", f"input has negative entries (smallest {float(np.min(a)):g}), result is nan; "
+                           "sqrt is defined for x >= 0: use .abs() or .clamp(min=0) first")
+            if type(a) is float:
+                return math.nan, (math.nan,)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = math.sqrt(a) if type(a) is float else np.sqrt(a)
             local = 0.5 / out if type(a) is not float else (0.5 / out if out else math.inf)
         return out, (local,)
 

@@ -13,9 +13,30 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import ShapeError
 from .base import LocalOp, VjpOp
 from .dual import exp, rsum
-from .tensor import _axes
+from .tensor import _as_data, _axes
+
+
+def one_axis(op: str, axis: Any, shape: tuple[int, ...]) -> int | None:
+    """The single axis a softmax normalises over (None for a 0-d input, whose softmax is 1).
+
+    Never several axes and never a guess: ``axis=None`` or a tuple on a 2-D or larger
+    Value is refused, because NumPy's reading would normalise over another axis.
+    """
+    if isinstance(axis, (tuple, list)) and len(axis) == 1:
+        axis = axis[0]
+    if not shape and axis in (None, 0, -1):
+        return None
+    if axis is None and len(shape) == 1:
+        return 0
+    if axis is None or isinstance(axis, (tuple, list)):
+        raise ShapeError(
+            f"{op}: axis={axis!r} on a Value of shape {shape}: {op} normalises over exactly one axis; "
+            f"pass one int, e.g. axis=-1 (each row), or reshape first to normalise over several axes together"
+        )
+    return _axes(op, axis, shape)[0]
 
 
 def _shifted(a: Any, axis: int) -> Any:
@@ -32,9 +53,9 @@ class Softmax(VjpOp):
         self.axis = axis
 
     def forward(self, a: Any):
-        self.axis = _axes(self.name, self.axis, np.shape(a))[0]
+        self.axis = one_axis(self.name, self.axis, np.shape(a))
         e = np.exp(_shifted(a, self.axis))
-        out = e / np.add.reduce(e, axis=self.axis, keepdims=True)
+        out = _as_data(e / np.add.reduce(e, axis=self.axis, keepdims=True), a)
         return out, out
 
     def backward(self, out: Any, g: Any, parents: tuple):
@@ -50,10 +71,10 @@ class LogSoftmax(VjpOp):
         self.axis = axis
 
     def forward(self, a: Any):
-        self.axis = _axes(self.name, self.axis, np.shape(a))[0]
+        self.axis = one_axis(self.name, self.axis, np.shape(a))
         s = _shifted(a, self.axis)
         lse = np.log(np.add.reduce(np.exp(s), axis=self.axis, keepdims=True))
-        out = s - lse
+        out = _as_data(s - lse, a)
         return out, out
 
     def backward(self, out: Any, g: Any, parents: tuple):

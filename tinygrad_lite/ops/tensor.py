@@ -152,6 +152,7 @@ class Max(VjpOp):
 
     name, formulas, vjps = "max", ("1",), ("g split among the maxima",)
     saved_as = "fixed"  # the share of each maximum: piecewise constant, so no gradient of its own
+    reduce = staticmethod(np.max)
 
     def __init__(self, axis: Any, keepdims: bool):
         self.axis, self.keepdims = axis, keepdims
@@ -160,8 +161,8 @@ class Max(VjpOp):
         shape = shape_of(a)
         self.axes = _axes(self.name, self.axis, shape)
         if np.size(a) == 0:
-            raise ShapeError(f"max: a Value of shape {shape} is empty and has no maximum")
-        out = np.max(a, axis=self.axes, keepdims=True)
+            raise ShapeError(f"{self.name}: a Value of shape {shape} is empty and has no {self.name}imum")
+        out = self.reduce(a, axis=self.axes, keepdims=True)
         mask = np.equal(a, out)
         share = mask / mask.sum(axis=self.axes, keepdims=True)
         res = out if self.keepdims else np.squeeze(out, self.axes)
@@ -171,6 +172,13 @@ class Max(VjpOp):
         if share.ndim == 0:
             return (g,)
         return (share * (g if self.keepdims else unsqueeze(g, self.axes)),)
+
+
+class Min(Max):
+    """Minimum; tied minima share the gradient equally (as ``torch.amin``)."""
+
+    name, vjps = "min", ("g split among the minima",)
+    reduce = staticmethod(np.min)
 
 
 class Reshape(VjpOp):
@@ -212,7 +220,7 @@ class Transpose(VjpOp):
         axes = self.axes or tuple(reversed(range(len(shape))))
         if sorted(int(i) % max(len(shape), 1) for i in axes) != list(range(len(shape))):
             raise ShapeError(
-                f"transpose: axes {tuple(axes)} are not a permutation of the {len(shape)} axes "
+                f"{self.name}: axes {tuple(axes)} are not a permutation of the {len(shape)} axes "
                 f"of a Value of shape {shape}"
             )
         self.perm = tuple(int(i) % len(shape) for i in axes)
