@@ -509,18 +509,7 @@ class Value:
         return _unary(ops.LogSoftmax(_axis_args("log_softmax", axis, False, dim, None, -1)[0]), self)
 
     # ------------------------------------------------------------ everyday ops (PyTorch names)
-    def log1p(self) -> "Value":
-        return _unary(ops.LOG1P, self)
-
-    def sin(self) -> "Value":
-        return _unary(ops.SIN, self)
-
-    def cos(self) -> "Value":
-        return _unary(ops.COS, self)
-
-    def erf(self) -> "Value":
-        """The error function; its derivative is 2e^(−x²)/√π."""
-        return _unary(ops.ERF, self)
+    log1p, sin, cos, erf = (_elementwise(op) for op in (ops.LOG1P, ops.SIN, ops.COS, ops.ERF))
 
     def min(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: bool | None = None) -> "Value":
         """Minimum (as ``torch.amin``: tied minima share the gradient equally)."""
