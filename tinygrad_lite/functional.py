@@ -19,7 +19,7 @@ import numpy as np
 from . import ops
 from ._state import user_stacklevel
 from .errors import NonFiniteWarning
-from .value import Value, _lift, _node, _unary
+from .value import Value, _binary, _lift, _node, _unary
 
 Tensorish = Union[Value, Sequence[Value]]
 REDUCTIONS = ("mean", "sum", "none")
@@ -110,6 +110,12 @@ def log_softmax(x: Tensorish, axis: int = -1, *, dim: int | None = None) -> Any:
     if _is_list(x):
         return _group(ops.LogSoftmaxOut, "log_softmax", x)
     return _lift(x, "log_softmax").log_softmax(axis, dim=dim)
+
+
+def linear(x: Any, weight: Value, bias: Value | None = None) -> Value:
+    """x @ weightᵀ + bias, with ``weight`` of shape (out_features, in_features) as ``torch.nn.functional.linear``."""
+    out = _binary(ops.LINEAR, _lift(x, "linear"), weight)
+    return out if bias is None else out + bias
 
 
 # ---------------------------------------------------------------- reductions
@@ -312,6 +318,6 @@ def binary_cross_entropy_with_logits(logits: Tensorish, target: Any, reduction: 
 __all__ = [
     "exp", "log", "sigmoid", "tanh", "relu", "square", "sqrt", "softplus", "softmax", "log_softmax",
     "leaky_relu", "elu", "silu", "gelu",
-    "cross_entropy", "mse_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
+    "linear", "cross_entropy", "mse_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
 ]
 

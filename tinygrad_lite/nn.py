@@ -184,13 +184,12 @@ class Linear(Module):
     def forward(self, x: Any) -> Value:
         x = _as_value(x)
         try:
-            out = x @ self.weight.T
+            return F.linear(x, self.weight, self.bias)
         except ShapeError:
             raise ShapeError(
                 f"{self!r}: input of shape {x.shape} must end in in_features={self.in_features}, "
                 f"e.g. shape (batch, {self.in_features})"
             ) from None
-        return out + self.bias if self.bias is not None else out
 
     def __repr__(self) -> str:
         return f"Linear({self.in_features}, {self.out_features}, bias={self.bias is not None})"

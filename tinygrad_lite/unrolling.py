@@ -219,6 +219,7 @@ def _mean_op(node: Value, a: np.ndarray) -> ops.Op:
 _ELEMENTWISE_MODULE = ops.elementwise.__name__
 RULES: dict[type, Rule] = {
     ops.MatMul: _matmul,
+    ops.Linear: lambda node, args, b: _matmul(node, [args[0], np.swapaxes(args[1], -1, -2)], b),
     ops.Sum: _reduction(lambda node, a: _SUM),
     ops.Mean: _reduction(_mean_op),
     ops.Max: _reduction(_max_op),
@@ -397,7 +398,7 @@ def unroll(root: Value, max_nodes: int = MAX_NODES) -> Unrolled:
                     v = arr[idx]
                     origin.setdefault(v, (n, idx))
                     for p in v._prev:  # a matmul's products belong to the entry they sum into
-                        if p not in origin and p._op is ops.MUL and n._op is ops.MATMUL:
+                        if p not in origin and p._op is ops.MUL and n._op in (ops.MATMUL, ops.LINEAR):
                             origin[p] = (n, idx)
                     if label:
                         v.label = element_name(names[n], idx)

@@ -43,13 +43,13 @@ from .pointwise import (
 from .shape import Cat, Expand, Flatten, Permute, Squeeze, Unsqueeze
 from .softmax import LogSoftmax, LogSoftmaxOut, Softmax, SoftmaxOut, scalar_group
 from .stats import Std, Var
-from .tensor import MATMUL, GetItem, MatMul, Max, Mean, Min, Reshape, ScatterAdd, Sum, Transpose
+from .tensor import LINEAR, MATMUL, GetItem, Linear, MatMul, Max, Mean, Min, Reshape, ScatterAdd, Sum, Transpose
 
 __all__ = [
     "ONE", "Op", "LocalOp", "VjpOp", "unbroadcast", "number_text", "number_literal",
     "ADD", "SUB", "MUL", "DIV", "NEG", "POW", "NumberOp", "EXP", "LOG", "SIGMOID", "TANH",
     "RELU", "SQUARE", "SQRT", "ABS", "SOFTPLUS",
-    "MATMUL", "MatMul", "Sum", "Mean", "Max", "Reshape", "Transpose", "GetItem", "ScatterAdd",
+    "MATMUL", "MatMul", "LINEAR", "Linear", "Sum", "Mean", "Max", "Reshape", "Transpose", "GetItem", "ScatterAdd",
     "Softmax", "LogSoftmax", "SoftmaxOut", "LogSoftmaxOut", "scalar_group",
     "SIN", "COS", "ERF", "LOG1P", "SILU", "MAXIMUM", "MINIMUM", "Clamp", "Where", "LeakyRelu", "Elu", "Gelu",
     "Min", "Var", "Std", "Squeeze", "Unsqueeze", "Flatten", "Expand", "Permute", "Cat",

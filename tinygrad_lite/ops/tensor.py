@@ -71,6 +71,41 @@ class MatMul(VjpOp):
 MATMUL = MatMul()  # stateless: one shared instance
 
 
+class Linear(VjpOp):
+    """x @ Wᵀ for a weight W stored (out, in), as ``torch.nn.functional.linear``.
+
+    One node instead of matmul + transpose, and W's gradient gᵀ @ x comes out in
+    W's own layout: no transposed copies on the way back.
+    """
+
+    name, formulas = "linear", ("y", "x")
+    vjps = ("g @ W", "gᵀ @ x")
+    saved_as = "inputs"
+
+    def forward(self, a: Any, w: Any):
+        sa, sw = shape_of(a), shape_of(w)
+        if len(sw) != 2 or not sa or sa[-1] != sw[1]:
+            raise ShapeError(
+                f"linear: input of shape {sa} and weight of shape {sw}: the weight must be "
+                f"(out_features, in_features) and the input end in in_features"
+                + (f" = {sw[1]}" if len(sw) == 2 else "") + "."
+            )
+        return a @ w.T, (a, w)
+
+    def backward(self, saved: Any, g: Any, parents: tuple):
+        a, w = saved
+        ga = g @ w if parents[0].requires_grad else None
+        gw = None
+        if parents[1].requires_grad:
+            if a.ndim != 2:  # every leading (batch) axis of x adds into W's gradient: make them one
+                g, a = reshape(g, (-1, w.shape[0])), reshape(a, (-1, w.shape[1]))
+            gw = swap_last(g) @ a
+        return ga, gw
+
+
+LINEAR = Linear()  # stateless: one shared instance
+
+
 def _axes(op: str, axis: Any, shape: tuple[int, ...]) -> tuple[int, ...]:
     """Normalise ``axis`` (None, int or tuple) to sorted non-negative axes, or say what is wrong."""
     nd = len(shape)
