@@ -22,6 +22,11 @@ def _graph(lib, a, b):
     return x, w, h, out
 
 
+def _copy(g):
+    """A hook's gradient as a NumPy copy (torch tensors through .numpy(): their __array__ is older)."""
+    return g.detach().numpy().copy() if hasattr(g, "detach") and not isinstance(g, Value) else np.array(g)
+
+
 def _grad(lib, v):
     return v.grad.numpy() if lib == "torch" else np.asarray(v.grad)
 
@@ -39,14 +44,14 @@ def test_hooks_match_pytorch(scenario):
         else:
             h.retain_grad()  # accepted; every node keeps .grad anyway
         if scenario == "observe":
-            h.register_hook(lambda g, seen=seen: seen.append(np.array(g)))
+            h.register_hook(lambda g, seen=seen: seen.append(_copy(g)))
         elif scenario == "replace_interior":
             h.register_hook(lambda g: g * 2)
         elif scenario == "replace_leaf":
             x.register_hook(lambda g: g * 0 + 1)
         elif scenario == "two_hooks":
             h.register_hook(lambda g: g + 1)
-            h.register_hook(lambda g, seen=seen: seen.append(np.array(g)) or g * 3)
+            h.register_hook(lambda g, seen=seen: seen.append(_copy(g)) or g * 3)
         elif scenario == "root":
             out.register_hook(lambda g: g * 5)
         out.backward()
