@@ -1,6 +1,6 @@
 """Train a small MLP classifier with cross-entropy or MSE, including from a saturated start.
 
-The saturated start (SPEC §8 claim 6): after a short cross-entropy warm-up
+The saturated start (CE recovers from a confidently wrong start, MSE stalls): after a short cross-entropy warm-up
 the output layer is negated and scaled by α, chosen so that the median
 target probability ŷ_p is below 0.001.  The net begins
 confidently wrong; CE's gradient ŷ_p − 1 is then ≈ −1 and learning starts at
