@@ -75,8 +75,10 @@ class MaxOf(LocalOp):
 
     name = "max"
 
+    pick = staticmethod(max)
+
     def forward(self, *xs: float):
-        m = max(xs)
+        m = self.pick(xs)
         ties = sum(1 for x in xs if x == m)
         self.shares = tuple((1.0 / ties if x == m else 0.0) for x in xs)
         return m, self.shares
@@ -84,6 +86,13 @@ class MaxOf(LocalOp):
     def formula(self, i: int) -> str:
         s = self.shares[i]
         return "1" if s == 1.0 else ("0" if s == 0.0 else f"1/{round(1 / s)}")
+
+
+class MinOf(MaxOf):
+    """The minimum, with tied minima sharing the gradient (as the tensor ``min``)."""
+
+    name = "min"
+    pick = staticmethod(min)
 
 
 def _scalar(op: ops.Op, parents: tuple[Value, ...], number: float | None = None) -> Value:
@@ -212,6 +221,10 @@ def _max_op(node: Value, a: np.ndarray) -> ops.Op:
     return MaxOf()
 
 
+def _min_op(node: Value, a: np.ndarray) -> ops.Op:
+    return MinOf()
+
+
 def _mean_op(node: Value, a: np.ndarray) -> ops.Op:
     return MeanOf(_size_names(a.shape, node._op.axes))
 
@@ -223,6 +236,7 @@ RULES: dict[type, Rule] = {
     ops.Sum: _reduction(lambda node, a: _SUM),
     ops.Mean: _reduction(_mean_op),
     ops.Max: _reduction(_max_op),
+    ops.Min: _reduction(_min_op),
     ops.Reshape: _view(lambda node, a: a.reshape(node.shape)),
     ops.Transpose: _view(lambda node, a: np.transpose(a, node._op.perm)),
     ops.GetItem: _view(lambda node, a: a[node._op.index]),
@@ -230,7 +244,7 @@ RULES: dict[type, Rule] = {
     ops.LogSoftmax: _softmax_group(F.log_softmax),
     ops.SoftmaxOut: _scalar_group,
     ops.LogSoftmaxOut: _scalar_group,
-    SumOf: _elementwise, MeanOf: _elementwise, MaxOf: _elementwise,
+    SumOf: _elementwise, MeanOf: _elementwise, MaxOf: _elementwise, MinOf: _elementwise,
 }
 
 
