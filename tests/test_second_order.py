@@ -318,6 +318,7 @@ FORMULA_CASES = {
     "sum": lambda a, b: _unrolled(lambda Z: Z.sum(), a, b),
     "mean": lambda a, b: _unrolled(lambda Z: Z.mean(), a, b),
     "max": lambda a, b: _unrolled(lambda Z: Z.max(), a, b),
+    "min": lambda a, b: _unrolled(lambda Z: Z.min(), a, b),
     "softmax": lambda a, b: F.softmax([a, b, a * b]) if a.size == 1 else [],
     "log_softmax": lambda a, b: F.log_softmax([a, b, a * b]) if a.size == 1 else [],
     "sin": lambda a, b: [a.sin()],
@@ -364,7 +365,7 @@ def test_evaluated_formula_equals_numeric_local(a, b, tensor):
                 np.testing.assert_allclose(np.broadcast_to(np.asarray(got, dtype=float), node.shape),
                                            np.broadcast_to(np.asarray(want, dtype=float), node.shape),
                                            rtol=1e-12, atol=1e-12, err_msg=f"{name} ∂/∂parent {i}")
-    assert seen >= set(FORMULA_CASES) - ({"softmax", "log_softmax", "sum", "mean", "max"} if tensor else set())
+    assert seen >= set(FORMULA_CASES) - ({"softmax", "log_softmax", "sum", "mean", "max", "min"} if tensor else set())
 
 
 def test_every_vjp_op_says_how_it_builds_its_gradient_graph():

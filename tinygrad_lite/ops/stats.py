@@ -14,13 +14,14 @@ import numpy as np
 
 from ..errors import ShapeError
 from .base import VjpOp, shape_of, warn_nonfinite
+from .dual import is_data, unsqueeze
 from .tensor import _as_data, _axes
 
 
 class Var(VjpOp):
     name, vjps = "var", ("g · 2(x − mean)/(n − correction)",)
     root = False
-    saved_as = None  # backward works on NumPy data: create_graph refuses var/std by name
+    saved_as = "inputs"  # backward recomputes x − mean from x: the same code on data and on Values
 
     def __init__(self, axis: Any, correction: float, keepdims: bool):
         self.axis, self.correction, self.keepdims = axis, correction, keepdims
@@ -43,20 +44,28 @@ class Var(VjpOp):
                            "freedom: the result is inf/nan (use correction=0)")
         self.formulas = (f"(x - mean(x))/({dof!r}*out)" if self.root else f"2*(x - mean(x))/{dof!r}",)
         res = out if self.keepdims else np.squeeze(out, self.axes)
-        return _as_data(res, a), (dev, out)
+        return _as_data(res, a), (a,)
 
     def backward(self, saved: Any, g: Any, parents: tuple):
-        dev, out = saved
-        gk = np.asarray(g)
-        if not self.keepdims:
-            gk = np.expand_dims(gk, self.axes)
+        (x,) = saved
+        data = is_data(x)
+        if data:
+            x = np.asarray(x)
+        dev = x - x.mean(axis=self.axes, keepdims=True)
+        gk = g if self.keepdims or type(g) is float else unsqueeze(g, self.axes)
         with np.errstate(divide="ignore", invalid="ignore"):
             if self.root:
-                grad = np.where(out == 0, 0.0, gk * dev / (self.dof * out))
+                std = (dev * dev).sum(axis=self.axes, keepdims=True) / self.dof
+                std = np.sqrt(std) if data else std.sqrt()
+                # Where std is 0 every deviation is 0 too: a denominator of 1 there gives PyTorch's 0.
+                zero = (np.asarray(std if data else std.data) == 0).astype(dev.dtype)
+                grad = gk * dev / ((std + zero) * self.dof)
             else:
-                grad = gk * 2.0 * dev / self.dof
-        grad = grad.astype(dev.dtype, copy=False)
-        return (float(grad) if type(parents[0].data) is float else grad,)
+                grad = gk * dev * 2.0 / self.dof
+        if data:
+            grad = np.asarray(grad, dtype=x.dtype)
+            return (float(grad) if type(parents[0].data) is float else grad,)
+        return (grad,)
 
 
 class Std(Var):
