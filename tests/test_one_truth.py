@@ -41,7 +41,7 @@ def expected_grad_line(case, n):
     if n in case.closed:
         one = case.closed[n]
         shown = f"grad {fmt(case.passes * one)}"
-        return shown if case.passes == 1 else f"{shown} = {case.passes} passes; this pass {fmt(one)}"
+        return shown if case.passes == 1 else f"{shown} = {case.passes} × this pass {fmt(one)}"
     return f"grad {fmt(case.interior[n])}"
 
 

@@ -178,7 +178,7 @@ def test_a_leaf_with_earlier_passes_says_so_next_to_its_box():
     L.backward()
     L.backward()
     src = viz.draw_graph(L, explain=z[0]).source
-    assert "grad −0.682 = 2 passes; this pass −0.341" in src and "= −0.341\" labelloc" in src
+    assert "grad −0.682 = 2 × this pass −0.341" in src and "= −0.341\" labelloc" in src
     z[0].grad = 5.0  # not a whole number of passes: still shown as it is, with one pass next to it
     assert "grad 5; one pass from L: −0.341" in viz.draw_graph(L).source
 

@@ -25,7 +25,9 @@ class _ThreadModes(threading.local):
     def __init__(self) -> None:
         self.grad_enabled = True
         self.anomaly = False
-        self.saved: list[bool] = []  # what each switch entered in this thread replaced
+        # What each switch entered in this thread replaced, one stack per setting: switches of
+        # different settings may exit out of order (a generator paused inside no_grad()).
+        self.saved: dict[str, list[bool]] = {"grad_enabled": [], "anomaly": []}
 
 
 _thread = _ThreadModes()
@@ -56,12 +58,12 @@ class _Modes:
         with self._lock:
             self._active += 1
             self.plain = False
-        t.saved.append(getattr(t, attr))
+        t.saved[attr].append(getattr(t, attr))
         setattr(t, attr, value)
 
     def _exit(self, attr: str) -> None:
         t = _thread
-        setattr(t, attr, t.saved.pop())
+        setattr(t, attr, t.saved[attr].pop())
         with self._lock:
             self._active -= 1
             self.plain = self._active == 0

@@ -66,7 +66,7 @@ def seed_of(root: Value, grad: Any) -> Any:
     g = _to_data(grad, "backward grad")
     if np.shape(g) != root.shape:
         raise ValueError(f"backward: grad has shape {np.shape(g)} but the root has shape {root.shape}; they must match")
-    return float(g) if type(root.data) is float else np.asarray(g, dtype=root.data.dtype)
+    return float(g) if type(root.data) is float else np.array(g, dtype=root.data.dtype)  # a copy: never the caller's
 
 
 def contributions(node: Value, g: Any) -> tuple[Any, ...]:
@@ -255,10 +255,19 @@ def _check_leaves(leaves: list[tuple[Value, Any]], nodes: list[Value]) -> None:
     # One running total over all new leaf gradients is NaN/Inf if any element is: a single
     # cheap test in the common case, the per-leaf search only when it fails.
     total = 0.0
+    owned: set[int] = set()
     for leaf, before in leaves:
         g = leaf._grad
         if g is not before:  # backward never sets a gradient back to None
-            total += g if type(g) is float else _sum_of_squares(g)
+            if type(g) is not float:
+                # Each leaf owns its gradient: a pass-through (add, a reshape's view, a broadcast) can
+                # hand several nodes one array, or a read-only view; a copy keeps in-place edits local.
+                if id(g) in owned or g.base is not None or not g.flags.writeable:
+                    g = leaf._grad = g.copy()
+                owned.add(id(g))
+                total += _sum_of_squares(g)
+            else:
+                total += g
     if math.isfinite(total):
         return
     for leaf, before in leaves:

@@ -281,9 +281,10 @@ COMMANDS = {"demo": cmd_demo, "steps": cmd_steps, "train": cmd_train, "graph": c
 
 def _protect_expression(argv: list[str]) -> list[str]:
     """Let ``graph "-log(...)"`` work: an expression starting with − is not an option."""
-    if "graph" not in argv:
+    first = next((k for k, a in enumerate(argv) if a != "--debug"), None)  # the command's position
+    if first is None or argv[first] != "graph":
         return argv
-    i = argv.index("graph") + 1
+    i = first + 1
     while i < len(argv):
         if argv[i] == "--out":
             i += 2

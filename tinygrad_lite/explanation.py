@@ -181,7 +181,7 @@ def _factor_list(expr: sympy.Expr) -> list[tuple[sympy.Expr, Any]]:
     """(base, multiplicity) of each factor; powers with a symbolic exponent defeat factor_list."""
     try:
         return sympy.factor_list(expr)[1]
-    except TypeError:
+    except (TypeError, sympy.PolynomialError):  # e.g. a Float factor (x + 1e-5): no polynomial over it
         return [a.as_base_exp() for a in sympy.Mul.make_args(expr) if not a.is_Number]
 
 

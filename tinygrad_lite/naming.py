@@ -64,6 +64,7 @@ def node_names(nodes: list[Value]) -> dict[Value, str]:
     """
     names: dict[Value, str] = {}
     used: dict[str, int] = {}
+    taken: set[str] = set()
     counters: dict[str, int] = {}
     for n in nodes:
         if n.label:
@@ -77,9 +78,18 @@ def node_names(nodes: list[Value]) -> dict[Value, str]:
             k = counters.get(key, 0)
             base = f"σ{k or ''}" if key == "sigmoid" else f"{key}{k}"
             counters[key] = k + 1
+        if not n._prev and not n.requires_grad:  # constants: equal values may share their name
+            names[n] = base
+            used.setdefault(base, 1)
+            continue
         k = used.get(base, 0)
+        name = base if k == 0 else f"{base}_{k}"
+        while name in taken:  # a user label may already be "a_1": never two nodes, one symbol
+            k += 1
+            name = f"{base}_{k}"
         used[base] = k + 1
-        names[n] = base if k == 0 or (not n._prev and not n.requires_grad) else f"{base}_{k}"
+        taken.add(name)
+        names[n] = name
     return names
 
 

@@ -14,6 +14,9 @@ class Optimizer:
     """Holds the parameters and one dict of buffers per parameter (named as in ``torch.optim``)."""
 
     hyperparameters: tuple[str, ...] = ("lr",)
+    # Settings of torch.optim's groups this optimizer has only one value of: exported, so PyTorch can
+    # resume from the dict, and checked on load.
+    fixed: dict[str, Any] = {}
     buffers: tuple[str, ...] = ()
 
     def __init__(self, params: Iterable[Value], lr: float) -> None:
@@ -44,7 +47,7 @@ class Optimizer:
         """Hyperparameters and copies of the buffers, laid out as ``torch.optim``'s state_dict."""
         return {
             "state": {i: {k: _copy(v) for k, v in s.items()} for i, s in enumerate(self.state) if s},
-            "param_groups": [{**{k: getattr(self, k) for k in self.hyperparameters},
+            "param_groups": [{**{k: getattr(self, k) for k in self.hyperparameters}, **self.fixed,
                               "params": list(range(len(self.params)))}],
         }
 
@@ -62,6 +65,10 @@ class Optimizer:
         except (KeyError, TypeError, ValueError):
             raise ValueError(f"{who}: expects the dict that {type(self).__name__}.state_dict() returns, with "
                              f"'state' and one 'param_groups' entry holding {', '.join(self.hyperparameters)}") from None
+        for k, v in self.fixed.items():
+            if k in group and group[k] != v:
+                raise ValueError(f"{who}: the state has {k}={group[k]!r}; {type(self).__name__} here supports only "
+                                 + ", ".join(f"{key}={val!r}" for key, val in self.fixed.items()))
         if n_saved != len(self.params):
             raise ValueError(f"{who}: the state was saved for {n_saved} parameters; this optimizer has "
                              f"{len(self.params)}")
@@ -107,6 +114,7 @@ class SGD(Optimizer):
     """p ← p − lr·b with b = momentum·b + (g + weight_decay·p) (b = g on the first step)."""
 
     hyperparameters = ("lr", "momentum", "weight_decay")
+    fixed = {"dampening": 0.0, "nesterov": False, "maximize": False}
     buffers = ("momentum_buffer",)
 
     def __init__(self, params: Iterable[Value], lr: float, momentum: float = 0.0, weight_decay: float = 0.0) -> None:

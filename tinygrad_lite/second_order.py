@@ -52,7 +52,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from . import autograd
+from . import autograd, hooks
 from ._state import enable_grad, modes, user_stacklevel
 from .errors import AnomalyError, GradcheckError, NonFiniteWarning
 from .gradcheck import gradcheck
@@ -122,6 +122,8 @@ def _arith(op: ast.operator, a: Any, b: Any) -> Any:
     if isinstance(op, ast.Sub):
         return a if _is_const(b, 0.0) else a - b
     if isinstance(op, ast.Mult):
+        if _is_const(a, 0.0) or _is_const(b, 0.0):  # a factor of exactly 0 (x ** 0's "0·x⁻¹"): 0, as PyTorch
+            return 0.0
         return b if _is_const(a, 1.0) else a if _is_const(b, 1.0) else a * b
     if isinstance(op, ast.Div):
         return a if _is_const(b, 1.0) else a / b
@@ -289,9 +291,18 @@ def backprop(roots: Sequence[Value], seeds: Sequence[Any], create_graph: bool,
         if r.requires_grad:
             grads[r] = _add(grads.get(r), s)
     cache: dict[int, list[Value]] = {}
+    hooked = hooks.grad_hooks if hooks.grad_hooks else None
     with enable_grad() if create_graph else contextlib.nullcontext():
         for n in reversed(nodes):
             g = grads.get(n)
+            if hooked is not None and g is not None and hooked.get(n):
+                # Reverse creation order: every path into n has been added, so its gradient is complete.
+                if create_graph:
+                    raise RuntimeError(
+                        f"register_hook: a gradient hook is registered on {n.label or n.op or 'a leaf'}, and hooks "
+                        "are not run when gradients are built as a graph (create_graph=True); remove it with "
+                        "handle.remove(), or differentiate without create_graph")
+                g = grads[n] = hooks.run_grad_hooks(n, hooked.get(n), g)
             prev = n._prev
             if g is None or not prev:
                 continue

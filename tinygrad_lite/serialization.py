@@ -17,6 +17,7 @@ import lzma
 import math
 import os
 import struct
+import warnings
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Callable, Mapping
 
 import numpy as np
 
+from ._state import user_stacklevel
 from .errors import ModelFileError
 from .value import Value
 
@@ -107,6 +109,10 @@ def load_state(module: Module, state: Mapping[str, Any], *, allow_nonfinite: boo
         if not isinstance(state, Mapping):
             raise _Refused(f"expects a dict of name → array such as model.state_dict(), got {type(state).__name__}")
         slots = _slots(module, FORMAT_VERSION)
+        if FORMAT_KEY in state:  # a dict read back from a model file (np.load): its version, not a parameter
+            if _as_array(FORMAT_KEY, state[FORMAT_KEY]).tolist() != FORMAT_VERSION:
+                raise _Refused(f"the state dict is of model-file format {state[FORMAT_KEY]}; use Module.load(path)")
+            state = {k: v for k, v in state.items() if k != FORMAT_KEY}
         _check_names(module, slots, list(state), "the state dict")
         values = []
         for key, slot in slots.items():
@@ -173,7 +179,7 @@ def _read_archive(module: Module, zf: zipfile.ZipFile, allow_nonfinite: bool) ->
         raise _Refused(f"not a model file: entry {other[0]!r} is not a NumPy array")
     entries = {n[: -len(".npy")]: info for n, info in zip(names, infos)}
     version_entry = entries.pop(FORMAT_KEY, None)
-    version = 1 if version_entry is None else _read_version(zf, version_entry)
+    version = _unversioned(module, list(entries)) if version_entry is None else _read_version(zf, version_entry)
     slots = _slots(module, version)
     hint = f" (it has no {FORMAT_KEY} entry, so it was read as format 1, whose names differ)" if version == 1 else ""
     _check_names(module, slots, list(entries), "the file", hint)
@@ -184,6 +190,21 @@ def _read_archive(module: Module, zf: zipfile.ZipFile, allow_nonfinite: bool) ->
         arr = _read_npy(zf, entries[key], key, check)
         values.append(_converted(key, slot, arr, allow_nonfinite))
     return values
+
+
+def _unversioned(module: Module, names: list[str]) -> int:
+    """The format of a file with no version entry: 1 (tinygrad_lite 0.1's ``save``), unless only format
+    2's names fit it (``np.savez(path, **model.state_dict())``).  Reading format 1 transposes Linear
+    weights, which a square weight cannot show: so it says so."""
+    if set(names) != set(_slots(module, 1)) and set(names) == set(_slots(module, FORMAT_VERSION)):
+        return FORMAT_VERSION
+    if any(slot.transposed for slot in _slots(module, 1).values()):
+        warnings.warn(
+            f"load: the model file has no {FORMAT_KEY} entry, so it was read as format 1 (tinygrad_lite 0.1, "
+            "Linear weights stored (in, out)) and its Linear weights were transposed; save it again with "
+            "Module.save to write format 2, or add the entry if it already holds (out, in) weights",
+            UserWarning, stacklevel=user_stacklevel())
+    return 1
 
 
 def _read_version(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> int:

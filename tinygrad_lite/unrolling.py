@@ -179,6 +179,11 @@ def _matmul(node: Value, args: list[np.ndarray], b: "_Builder") -> np.ndarray:
     return out.reshape(node.shape)
 
 
+def _linear(node: Value, args: list[np.ndarray], b: "_Builder") -> np.ndarray:
+    """``F.linear``: the matmul rule with the weight (out, in) read transposed."""
+    return _matmul(node, [args[0], np.swapaxes(args[1], -1, -2)], b)
+
+
 def _softmax_group(fn: Callable[[list[Value]], list[Value]]) -> Rule:
     def rule(node: Value, args: list[np.ndarray], b: "_Builder") -> np.ndarray:
         (a,) = args
@@ -232,7 +237,7 @@ def _mean_op(node: Value, a: np.ndarray) -> ops.Op:
 _ELEMENTWISE_MODULE = ops.elementwise.__name__
 RULES: dict[type, Rule] = {
     ops.MatMul: _matmul,
-    ops.Linear: lambda node, args, b: _matmul(node, [args[0], np.swapaxes(args[1], -1, -2)], b),
+    ops.Linear: _linear,
     ops.Sum: _reduction(lambda node, a: _SUM),
     ops.Mean: _reduction(_mean_op),
     ops.Max: _reduction(_max_op),
@@ -303,7 +308,7 @@ def _cost(n: Value) -> int:
     rule = rule_for(n._op)
     if getattr(rule, "is_view", False):
         return 0
-    if rule is _matmul:
+    if rule is _matmul or rule is _linear:
         k = n._prev[0].shape[-1]
         return n.size * (k + (k > 1))
     if rule is _scalar_group:

@@ -703,12 +703,22 @@ class Value:
 
 def maximum(a: Any, b: Any) -> Value:
     """Elementwise larger of ``a`` and ``b``; a tie sends half the gradient to each (as PyTorch)."""
-    return _binary(ops.MAXIMUM, a, b)
+    return _binary(ops.MAXIMUM, *_value_first(a, b, "maximum"))
 
 
 def minimum(a: Any, b: Any) -> Value:
     """Elementwise smaller of ``a`` and ``b``; a tie sends half the gradient to each (as PyTorch)."""
-    return _binary(ops.MINIMUM, a, b)
+    return _binary(ops.MINIMUM, *_value_first(a, b, "minimum"))
+
+
+def _value_first(a: Any, b: Any, who: str) -> tuple[Value, Any]:
+    """maximum/minimum are symmetric: put the Value first (a number or array may come first)."""
+    if isinstance(a, Value):
+        return a, b
+    if isinstance(b, Value):
+        return b, a
+    raise TypeError(f"{who}: one of the operands must be a Value, got {type(a).__name__} and {type(b).__name__}; "
+                    f"for plain numbers use np.{who}")
 
 
 # Imported last: autograd works on Values, and Value.backward delegates to it.

@@ -47,8 +47,11 @@ class GraphTooLargeError(ValueError):
 
 
 def escape(text: str) -> str:
-    """Make user text safe inside a DOT string label (quotes, backslashes, newlines)."""
-    return str(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "")
+    """Make user text safe inside a DOT string label (quotes, backslashes, newlines).
+
+    ``nohtml``: the graphviz package would otherwise pass a text such as ``<CE>`` on as an HTML label.
+    """
+    return graphviz.nohtml(str(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", ""))
 
 
 # ---------------------------------------------------------------- options
@@ -131,7 +134,7 @@ def _side_grads(view: GraphView) -> dict[Value, Any]:
 
 
 def _passes(grad: Any, one: Any) -> int | None:
-    """How many whole passes ``grad`` holds when it is a multiple ≥ 2 of one pass ``one``, else None."""
+    """``k`` when ``grad`` is k ≥ 2 times one pass ``one`` (e.g. k backward calls; a hook can scale it too), else None."""
     g, o = np.asarray(grad, dtype=float), np.asarray(one, dtype=float)
     if g.shape != o.shape or not np.all(np.isfinite(g)) or not np.any(o):
         return None
@@ -149,7 +152,7 @@ def _grad_line(n: Value, one: Any, root_name: str) -> str:
         return _entries("grad", n._grad)
     k = _passes(n._grad, one)
     if k is not None:
-        return f"{text} = {k} passes; this pass {fmt(one)}"
+        return f"{text} = {k} × this pass {fmt(one)}"
     return f"{text}; one pass from {root_name}: {fmt(one)}"
 
 
@@ -289,7 +292,21 @@ def _title(e: Explanation) -> str:
     return f"∂{r}/∂{w} = {e.formula} = {fmt(e.total)}"
 
 
-def _explain_for(explain: Value | Mapping[str, Value] | None, title: str | None) -> Value | None:
+def _explained(root: Value, wrt: Value | None, index: Any) -> tuple[Explanation | None, str | None]:
+    """explain's paths as a drawing of ``root``'s graph marks them, and the title that states the result.
+
+    For one element of a tensor (``index``) the scalar paths are mapped onto the tensor graph's edges.
+    """
+    if wrt is None:
+        return None, None
+    e = explain_paths(root, wrt, index=index)
+    if isinstance(e, tensor_explanation.TensorExplanation):
+        return tensor_drawing.tensor_paths(e), tensor_drawing.title(e)
+    return e, _title(e)
+
+
+def _explain_for(explain: Any, title: str | None) -> Any:
+    """One setting (explain=, index=) for every panel, or a dict giving each title its own."""
     return explain.get(title) if isinstance(explain, Mapping) else explain
 
 
@@ -313,7 +330,6 @@ def draw_graph(
     opts = _options("draw_graph", show_grad=show_grad, show_local=show_local, highlight=highlight,
                     rankdir=rankdir, wrap=wrap, max_nodes=max_nodes, fontsize=fontsize, graph_attr=graph_attr,
                     node_attr=node_attr, edge_attr=edge_attr)
-    title = None
     if unroll:
         scalar_root, u = tensor_drawing.scalar_graph(root, max_nodes)
         view = tensor_drawing.scalar_view(scalar_root, u)
@@ -325,11 +341,9 @@ def draw_graph(
         view = GraphView(root)
     _check_size(view, max_nodes, "draw_graph")
     g = _new_digraph(opts)
-    explanation = explain_paths(root, explain, index=index) if explain is not None else None
-    if isinstance(explanation, tensor_explanation.TensorExplanation):
-        title, explanation = tensor_drawing.title(explanation), tensor_drawing.tensor_paths(explanation)
+    explanation, title = _explained(root, explain, index)
     if explanation is not None:
-        g.attr(label=escape(title or _title(explanation)), labelloc="t")
+        g.attr(label=escape(title), labelloc="t")
     _add_graph(g, view, "", opts, explanation, _drawn_grads(view, show_grad), "draw_graph", _rows(view, opts))
     return g
 
@@ -376,7 +390,7 @@ def to_svg(root: Value, **options: Any) -> str:
 # ---------------------------------------------------------------- several graphs
 
 def comparison_graph(roots: Mapping[str, Value], *, explain: Value | Mapping[str, Value] | None = None,
-                     **options: Any) -> graphviz.Digraph:
+                     index: Any = None, **options: Any) -> graphviz.Digraph:
     """Several graphs in one ``Digraph``, one framed panel per title, in the dict's order along the flow.
 
     Panel k+1 is tied to panel k by invisible edges from k's root to k+1's
@@ -398,10 +412,9 @@ def comparison_graph(roots: Mapping[str, Value], *, explain: Value | Mapping[str
     panels = []
     for k, (title, view) in enumerate(zip(roots, views)):
         root = view.root
-        wrt = _explain_for(explain, title)
-        e = explain_paths(root, wrt) if wrt is not None else None
+        e, subtitle = _explained(root, _explain_for(explain, title), _explain_for(index, title))
         with g.subgraph(name=f"cluster_{k}") as sub:
-            label = title if e is None else f"{title}\n{_title(e)}"
+            label = title if e is None else f"{title}\n{subtitle}"
             sub.attr(label=escape(label), style="rounded", color="#9ca3af", fontsize=opts.size(13 / 11))
             ids = _add_graph(sub, view, f"g{k}", opts, e, _drawn_grads(view, opts.show_grad), "render_comparison",
                              rows[k])
@@ -418,13 +431,15 @@ def comparison_graph(roots: Mapping[str, Value], *, explain: Value | Mapping[str
 
 
 def render_comparison(roots: Mapping[str, Value], path: str | Path, format: str = "svg", *,
-                      explain: Value | Mapping[str, Value] | None = None, **options: Any) -> Path:
+                      explain: Value | Mapping[str, Value] | None = None, index: Any = None,
+                      **options: Any) -> Path:
     """Several graphs side by side in one picture, e.g. ``{"cross-entropy": L, "MSE": M}``, left to right.
 
-    ``explain`` is one Value for all graphs, or a dict giving each title its own;
+    ``explain`` is one Value for all graphs, or a dict giving each title its own
+    (``index``, one or a dict, the element of a tensor ``explain`` to follow);
     options as ``draw_graph``.
     """
-    return _write(comparison_graph(roots, explain=explain, **options), path, format)
+    return _write(comparison_graph(roots, explain=explain, index=index, **options), path, format)
 
 
 # ---------------------------------------------------------------- the stepper
@@ -491,13 +506,14 @@ class _Panel:
         return self._svg
 
 
-def _panel(title: str, root: Value, wrt: Value | None, grad: Any, opts: _Options, prefix: str, who: str) -> _Panel:
+def _panel(title: str, root: Value, wrt: Value | None, grad: Any, opts: _Options, prefix: str, who: str,
+           index: Any = None) -> _Panel:
     view = GraphView(root, grad)
     _check_size(view, opts.max_nodes, who)
     if not view.has_steps:
         raise _no_graph(view, who)
     steps, grads = view.trace, view.grads
-    e = explain_paths(root, wrt) if wrt is not None else None
+    e, subtitle = _explained(root, wrt, index)
 
     def widest(n: Value) -> str:  # lay each box out wide enough for every text it will show
         return max(NOT_YET, f"grad {fmt(grads[n])}" if n in grads else "", key=len)
@@ -516,7 +532,7 @@ def _panel(title: str, root: Value, wrt: Value | None, grad: Any, opts: _Options
             "grads": {ids[e.parent]: f"grad {fmt(e.grad)}" for e in step.parents},
         })
     initial = {ids[n]: NOT_YET for n in view.nodes if n.requires_grad}
-    return _Panel(title, _title(e) if e is not None else "", g, prefix, frames, initial, r)
+    return _Panel(title, subtitle or "", g, prefix, frames, initial, r)
 
 
 class Stepper:
@@ -594,12 +610,13 @@ class Stepper:
 
 
 def stepper(root: Value | Mapping[str, Value], explain: Value | Mapping[str, Value] | None = None, *,
-            grad: Any = None, **options: Any) -> Stepper:
+            grad: Any = None, index: Any = None, **options: Any) -> Stepper:
     """A stepper through backprop of ``root``, or of several graphs side by side (``{"CE": L1, "MSE": L2}``).
 
     All panels share one set of controls: step k of each at once.  ``explain``
     (a Value, or a dict per title) marks the paths and what cancels on every
-    frame.  Options as ``draw_graph`` except ``show_grad``.
+    frame (``index``: the element of a tensor ``explain``, one or a dict per title).
+    Options as ``draw_graph`` except ``show_grad``.
     """
     opts = _options("stepper", set(_Options.__dataclass_fields__) - {"show_grad"}, **options)
     roots = dict(root) if isinstance(root, Mapping) else {"": root}
@@ -608,8 +625,9 @@ def stepper(root: Value | Mapping[str, Value], explain: Value | Mapping[str, Val
     panels = []
     for k, (title, r) in enumerate(roots.items()):
         g = grad.get(title) if isinstance(grad, Mapping) else grad
-        panels.append(_panel(title, r, _explain_for(explain, title if isinstance(root, Mapping) else None),
-                             g, opts, f"p{k}", "stepper"))
+        key = title if isinstance(root, Mapping) else None
+        panels.append(_panel(title, r, _explain_for(explain, key), g, opts, f"p{k}", "stepper",
+                             _explain_for(index, key)))
     if isinstance(root, Mapping):
         title = "Backprop, step by step: " + " | ".join(roots)
     else:

@@ -101,9 +101,15 @@ def _pow_forward(a: Any, b: Any, warn: bool = True) -> Any:
 
 
 def _d_base(a: Any, b: Any) -> Any:
-    """∂(a**b)/∂a = b·a**(b−1)."""
+    """∂(a**b)/∂a = b·a**(b−1); 0 for b = 0 (as PyTorch), where the formula would give 0·∞ at a = 0."""
+    if type(b) is float:
+        if b == 1.0:
+            return ONE
+        if b == 0.0:
+            return 0.0 if type(a) is float else np.zeros_like(a)
     with np.errstate(all="ignore"):
-        return b * _pow_forward(a, b - 1.0, False) if type(b) is not float or b != 1.0 else ONE
+        d = b * _pow_forward(a, b - 1.0, False)
+        return d if type(b) is float else np.where(np.equal(b, 0), 0.0, d)
 
 
 def _d_exponent(a: Any, out: Any) -> Any:
@@ -134,7 +140,7 @@ class Pow(LocalOp):
     def graph_local(self, i: int, x: Any, y: Any, out: Any) -> Any:
         """The formulas as Values (for create_graph), ∂/∂y with forward's convention at x ≤ 0."""
         if i == 0:
-            return y * x ** (y - 1.0)
+            return 0.0 if type(y) is float and y == 0.0 else y * x ** (y - 1.0)
         if not has(np.less_equal(x.data, 0)):
             return out * x.log()
         # log of x where x > 0, of 1 elsewhere: 0 at x = 0 as forward's convention; NaN below 0.
@@ -215,7 +221,7 @@ class Relu(LocalOp):
 
     def forward(self, a: Any):
         if type(a) is float:
-            return (a, _RELU_ON) if a > 0.0 else (0.0, _RELU_OFF)
+            return (a, _RELU_ON) if a > 0.0 else (0.0 if a == a else a, _RELU_OFF)  # NaN stays NaN
         mask = a > 0  # a boolean local: NumPy multiplies it as 0/1 without a cast pass
         return np.maximum(a, 0), (mask,)
 

@@ -86,9 +86,10 @@ class Clamp(LocalOp):
 
     def forward(self, a: Any):
         lo, hi = self.lo, self.hi
-        if type(a) is float:
+        if type(a) is float:  # as np.clip: max with lo, then min with hi; NaN stays NaN
             inside = (lo is None or a >= lo) and (hi is None or a <= hi)
-            out = a if inside else (lo if lo is not None and a < lo else hi)
+            out = a if a != a or lo is None or a >= lo else float(lo)
+            out = out if out != out or hi is None or out <= hi else float(hi)
             return out, (1.0 if inside else 0.0,)
         out = np.clip(a, lo, hi)
         inside = np.ones(a.shape, bool) if lo is None else a >= lo
@@ -218,7 +219,7 @@ class Erf(LocalOp):
         if type(a) is float:
             return math.erf(a), (2.0 * math.exp(-a * a) / math.sqrt(math.pi),)
         with np.errstate(under="ignore"):
-            return _erf(a).astype(a.dtype), (2.0 * np.exp(-a * a) / math.sqrt(math.pi),)
+            return np.asarray(_erf(a), dtype=a.dtype), (2.0 * np.exp(-a * a) / math.sqrt(math.pi),)
 
     def graph_local(self, i: int, x: Any, y: Any, out: Any) -> Any:
         return (-(x * x)).exp() * (2.0 / math.sqrt(math.pi))
@@ -252,7 +253,7 @@ class Gelu(LocalOp):
         if scalar:
             cdf = 0.5 * (1.0 + math.erf(a / _SQRT2))
             return a * cdf, (cdf + a * math.exp(-0.5 * a * a) / _SQRT2PI,)
-        cdf = (0.5 * (1.0 + _erf(a / _SQRT2))).astype(a.dtype)
+        cdf = np.asarray(0.5 * (1.0 + _erf(a / _SQRT2)), dtype=a.dtype)
         with np.errstate(under="ignore", over="ignore"):
             pdf = np.exp(-0.5 * a * a) / _SQRT2PI
         return a * cdf, (cdf + a * pdf,)
