@@ -167,3 +167,21 @@ def test_the_word_graph_as_an_option_value_is_not_the_graph_command(tmp_path, ca
 
     assert main(["steps", "--out", str(tmp_path / "graph"), "--loss", "mse"]) == 0
     assert "mse_steps.html" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("flag, value", [("--seed", "-1"), ("--batch-size", "0"), ("--epochs", "0")])
+def test_train_names_the_flag_that_is_out_of_range(flag, value, tmp_path, capsys):
+    from tinygrad_lite.cli import main
+
+    assert main(["train", "--out", str(tmp_path), flag, value]) == 1
+    assert capsys.readouterr().err.strip() == f"tinygrad-lite: error: {flag} must be at least {int(value) + 1}, got {value}"
+
+
+def test_a_label_that_looks_like_a_latex_macro_is_text():
+    from tinygrad_lite.display import latex_name
+
+    assert latex_name("\\end") == r"\text{\textbackslash{}end}" and latex_name("σ") == r"\sigma"
+    L = Value(2.0) * Value(3.0)
+    with pytest.raises(ValueError, match="wrt is the root .* itself"):
+        tl.explain(L, L)
+    assert repr(nn.MLP([2, 3, 1], activation="gelu")[1]) == "GELU()"

@@ -178,8 +178,9 @@ def cmd_steps(args: argparse.Namespace) -> None:
 
 def cmd_train(args: argparse.Namespace) -> None:
     out = _out_dir(args.out)
-    if args.epochs < 1:
-        raise UserError(f"--epochs must be at least 1, got {args.epochs}")
+    for flag, value, least in (("--epochs", args.epochs, 1), ("--batch-size", args.batch_size, 1), ("--seed", args.seed, 0)):
+        if value < least:
+            raise UserError(f"{flag} must be at least {least}, got {value}")
     losses = ["ce", "mse"] if args.loss == "both" else [args.loss]
     X, y = DATASETS[args.dataset](seed=args.seed)
     base = build_model(int(y.max()) + 1, args.hidden, args.seed)

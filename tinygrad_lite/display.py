@@ -70,7 +70,8 @@ def latex_name(name: str) -> str:
     """
     s = "".join(_GREEK.get(c, c) for c in unicodedata.normalize("NFD", str(name)))
     m = _NAME.match(s)
-    if m is None:
+    # A macro is allowed only as a Greek letter made here: a label "\end" or "\input" stays text.
+    if m is None or (m.group("base").startswith("\\") and m.group("base") not in _GREEK.values()):
         return latex_text(name)
     base, sub = m.group("base"), m.group("sub").strip("[]").replace(" ", "")
     if len(base) == 2 and base[1] in _ACCENTS:

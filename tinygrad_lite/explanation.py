@@ -251,6 +251,9 @@ def explain(root: Value, wrt: Value, index: Any = None) -> Explanation:
         )
     nodes = graph_nodes(root)
     names = node_names(nodes)
+    if wrt is root:
+        raise ValueError(f"explain: wrt is the root {names[root]} itself, and ∂{names[root]}/∂{names[root]} = 1 "
+                         "has no path to explain; pass a Value the root was computed from")
     if wrt not in names:
         raise ValueError(
             f"explain: {root.label or 'the root'} does not depend on {wrt.label or 'wrt'}: "

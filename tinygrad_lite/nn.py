@@ -129,8 +129,9 @@ class Module:
     def load(self, path: str | Path | BinaryIO, *, allow_nonfinite: bool = False) -> Module:
         """Read a model file (or binary file object) written by ``save`` into this module, in place; returns it.
 
-        Any problem raises ``ModelFileError`` naming the path and what is wrong, and leaves
-        the module unchanged; files from before format 2 (Linear weights ``(in, out)``) are converted.
+        Any problem with the file raises ``ModelFileError`` naming the path and what is wrong (a missing
+        file, ``FileNotFoundError``), and leaves the module unchanged; files from before format 2
+        (Linear weights ``(in, out)``) are converted, with a warning.
         """
         return serialization.load(self, path, allow_nonfinite=allow_nonfinite)
 
@@ -224,6 +225,9 @@ class GELU(_Activation):
     def forward(self, x: Value) -> Value:
         return F.gelu(x, self.approximate)
 
+    def __repr__(self) -> str:
+        return "GELU()" if self.approximate == "none" else f"GELU(approximate={self.approximate!r})"
+
 
 class LeakyReLU(_Activation):
     def __init__(self, negative_slope: float = 0.01) -> None:
@@ -232,8 +236,11 @@ class LeakyReLU(_Activation):
     def forward(self, x: Value) -> Value:
         return F.leaky_relu(x, self.negative_slope)
 
+    def __repr__(self) -> str:
+        return f"LeakyReLU(negative_slope={self.negative_slope!r})"
 
-ACTIVATIONS = {"relu": ReLU, "tanh": Tanh, "sigmoid": Sigmoid}
+
+ACTIVATIONS = {"relu": ReLU, "tanh": Tanh, "sigmoid": Sigmoid, "gelu": GELU, "leaky_relu": LeakyReLU}
 
 
 class Dropout(Module):

@@ -72,14 +72,6 @@ class TensorExplanation(Explanation):
         """The tensor graph's ``wrt.grad[index]`` from one backward pass (computed on the side)."""
         return float(self.unrolled.grad(self.tensor_wrt)[self.index])
 
-    def tensor_nodes(self) -> set[Value]:
-        """The tensor nodes the element's paths pass through (for drawing them highlighted)."""
-        origin = self.unrolled.origin
-        out = {self.tensor_wrt} if self.paths else set()
-        for p in self.paths:
-            out.update(origin[n][0] for n in p.nodes if n in origin)
-        return out | ({self.tensor_root} if self.paths else set())
-
     def summary(self) -> str:
         """The batch-level lines: which rows the paths go through, named sizes, the formulas."""
         lines = []

@@ -296,8 +296,9 @@ def rule_for(op: ops.Op) -> Rule:
         return _elementwise
     raise UnrollError(
         f"unroll: no scalar rule for the op {op.name!r} ({cls.__name__}); it cannot be unrolled or "
-        "explained element by element. Explain a graph without it, or give it a rule with "
-        "tinygrad_lite.unrolling.register(op_class, rule)."
+        "explained element by element. Explain a graph without it"
+        + (" (a custom tl.Function has no scalar rule)." if cls.__name__ == "FunctionOp" else
+           ", or give it a rule with tinygrad_lite.unrolling.register(op_class, rule).")
     )
 
 
