@@ -185,3 +185,12 @@ def test_a_label_that_looks_like_a_latex_macro_is_text():
     with pytest.raises(ValueError, match="wrt is the root .* itself"):
         tl.explain(L, L)
     assert repr(nn.MLP([2, 3, 1], activation="gelu")[1]) == "GELU()"
+
+
+@pytest.mark.parametrize("op", ["softmax", "log_softmax"])
+def test_softmax_of_an_infinite_row_warns_once_naming_the_op(op):
+    x = Value(np.array([[1.0, np.inf], [-np.inf, -np.inf], [0.0, 1.0]]))
+    with pytest.warns(tl.NonFiniteWarning, match=f"^{op}: a row holding") as seen:
+        out = getattr(x, op)(-1)
+    assert len(seen) == 1
+    assert np.isnan(out.data[:2]).all() and np.isfinite(out.data[2]).all()

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ShapeError
-from .base import LocalOp, VjpOp
+from .base import LocalOp, VjpOp, warn_nonfinite
 from .dual import exp, rsum
 from .tensor import _as_data, _axes
 
@@ -44,6 +44,15 @@ def _shifted(a: Any, axis: int) -> Any:
     return a - np.maximum.reduce(a, axis=axis, keepdims=True)
 
 
+def _warn_infinite_rows(op: str, a: Any, per_row: Any) -> None:
+    """The one NaN policy: a row holding +inf (or only −inf) gives NaN, with one warning naming the op.
+
+    ``per_row`` (the normaliser, one number a row) is NaN exactly for such rows, or for NaN input.
+    """
+    if np.isnan(per_row).any() and not np.isnan(a).any():
+        warn_nonfinite(op, "a row holding +inf (or only −inf) has no finite normalisation: the result is NaN")
+
+
 class Softmax(VjpOp):
     name, formulas = "softmax", ("out*(KroneckerDelta(i, j) - out_j)",)
     vjps = ("ŷ ⊙ (g − Σ g·ŷ)",)
@@ -54,8 +63,11 @@ class Softmax(VjpOp):
 
     def forward(self, a: Any):
         self.axis = one_axis(self.name, self.axis, np.shape(a))
-        e = np.exp(_shifted(a, self.axis))
-        out = _as_data(e / np.add.reduce(e, axis=self.axis, keepdims=True), a)
+        with np.errstate(invalid="ignore"):
+            e = np.exp(_shifted(a, self.axis))
+            total = np.add.reduce(e, axis=self.axis, keepdims=True)
+            out = _as_data(e / total, a)
+        _warn_infinite_rows(self.name, a, total)
         return out, out
 
     def backward(self, out: Any, g: Any, parents: tuple):
@@ -72,9 +84,11 @@ class LogSoftmax(VjpOp):
 
     def forward(self, a: Any):
         self.axis = one_axis(self.name, self.axis, np.shape(a))
-        s = _shifted(a, self.axis)
-        lse = np.log(np.add.reduce(np.exp(s), axis=self.axis, keepdims=True))
-        out = _as_data(s - lse, a)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            s = _shifted(a, self.axis)
+            lse = np.log(np.add.reduce(np.exp(s), axis=self.axis, keepdims=True))
+            out = _as_data(s - lse, a)
+        _warn_infinite_rows(self.name, a, lse)
         return out, out
 
     def backward(self, out: Any, g: Any, parents: tuple):
