@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .ops import number_text
+from .ops import Softmax, number_text
 from .value import Value
 
 
@@ -60,7 +60,7 @@ def _nest(entries: np.ndarray, multiline: bool, depth: int) -> str:
 def node_names(nodes: list[Value]) -> dict[Value, str]:
     """Labels where given (made unique), else op name + a counter in creation order.
 
-    Unlabelled softmax outputs are named ŷ0, ŷ1, … and constants by their value.
+    Unlabelled softmax outputs are named ŷ0, ŷ1, … (a tensor softmax ŷ) and constants by their value.
     """
     names: dict[Value, str] = {}
     used: dict[str, int] = {}
@@ -73,6 +73,10 @@ def node_names(nodes: list[Value]) -> dict[Value, str]:
             base = fmt(n.data)
         elif n._op is not None and n._op.name == "softmax" and hasattr(n._op, "i"):
             base = f"ŷ{n._op.i}"
+        elif isinstance(n._op, Softmax):  # a tensor of probabilities: ŷ as in the seed (ŷ1, … for more)
+            k = counters.get("ŷ", 0)
+            base = "ŷ" if k == 0 else f"ŷ{k}"
+            counters["ŷ"] = k + 1
         else:
             key = n.op or "x"
             k = counters.get(key, 0)

@@ -362,17 +362,6 @@ def _labelled(n: Value) -> bool:
     return bool(n.label) or n._op.expr is None or isinstance(n._op, _PIECEWISE)
 
 
-def _tensor_names(nodes: list[Value]) -> dict[Value, str]:
-    """Node names, with unlabelled softmax tensors called ŷ (ŷ1, … for more) as in the seed."""
-    names = node_names(nodes)
-    k = 0
-    for n in nodes:
-        if not n.label and isinstance(n._op, ops.Softmax):
-            names[n] = "ŷ" if k == 0 else f"ŷ{k}"
-            k += 1
-    return names
-
-
 def unroll(root: Value, max_nodes: int = MAX_NODES) -> Unrolled:
     """``root``'s computation rebuilt from scalar Values, leaves labelled by element (``Z[0,1]``).
 
@@ -395,7 +384,7 @@ def unroll(root: Value, max_nodes: int = MAX_NODES) -> Unrolled:
             "Explain a smaller batch (e.g. the first rows: X[:2], y[:2]) or fewer classes, "
             "or raise max_nodes= if you really want all of it."
         )
-    names = _tensor_names(nodes)
+    names = node_names(nodes)
     scalars: dict[Value, np.ndarray] = {}
     origin: dict[Value, tuple[Value, tuple[int, ...]]] = {}
     b = _Builder()
