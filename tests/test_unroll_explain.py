@@ -29,7 +29,8 @@ UNARY = {
     "neg": lambda x: -x, "pow const": lambda x: x ** 3, "number ops": lambda x: 2.0 - x * 0.5 / 4.0,
     "pow value": lambda x: _positive(x) ** tl.Value(1.5, label="e"),
     "sum axis": lambda x: x.sum(axis=-1, keepdims=True), "mean axis": lambda x: x.mean(axis=0),
-    "max axis": lambda x: x.max(axis=-1), "min axis": lambda x: x.min(axis=0), "mean all": lambda x: x.mean(),
+    "max axis": lambda x: x.max(axis=-1), "min axis": lambda x: x.min(axis=0),
+    "var axis": lambda x: x.var(axis=-1, correction=0), "mean all": lambda x: x.mean(),
     "reshape": lambda x: x.reshape(-1), "transpose": lambda x: x.T,
     "index ints": lambda x: x[np.array([0, 0, -1])], "index slice": lambda x: x[..., :1],
     "softmax": lambda x: x.softmax(-1), "log_softmax": lambda x: x.log_softmax(0 if x.ndim else -1),
@@ -120,6 +121,11 @@ def test_the_traps_of_replaying_over_object_arrays():
     maxes = [n for n in nodes if n.op == "max"]
     assert len(maxes) == 2 and all(len(m.parents) == 3 for m in maxes)  # a node, never an existing element
     assert maxes[0].data == 3.0 and [u.element(Z, (0, j)).grad for j in range(3)] == [1.0, 1.5, 1.5]  # tie shared
+    for L in (Z.std(1).sum(), (Z.var(0, keepdims=True) * Z).sum()):  # Σ(x − mean)²/(n − 1), and its root
+        L.backward()
+        e = tl.explain(L, Z, index=(1, 2))
+        assert e.total == pytest.approx(Z.grad[1, 2], rel=1e-12)
+        Z.zero_grad()
     mins = [n for n in graph_nodes(tl.unroll(Z.min(axis=1).sum()).root) if n.op == "min"]
     assert [m.data for m in mins] == [1.0, -1.0] and all(len(m.parents) == 3 for m in mins)  # min is not max
     assert all(type(n.data) is float for n in nodes)  # relu gives Values of floats, no raw NumPy floats

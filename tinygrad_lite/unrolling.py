@@ -184,6 +184,21 @@ def _linear(node: Value, args: list[np.ndarray], b: "_Builder") -> np.ndarray:
     return _matmul(node, [args[0], np.swapaxes(args[1], -1, -2)], b)
 
 
+def _var(node: Value, args: list[np.ndarray], b: "_Builder") -> np.ndarray:
+    """var (std) per lane as the book writes it: Σ (x − mean)² / (n − correction) (then its square root)."""
+    (a,) = args
+    op = node._op
+    lanes, keep_shape = _lanes(a, op.axes)
+    out = np.empty(keep_shape, dtype=object)
+    for idx in np.ndindex(*keep_shape):
+        xs = tuple(lanes[idx])
+        mean = _scalar(MeanOf(_size_names(a.shape, op.axes)), xs)
+        total = _scalar(_SUM, tuple(_scalar(ops.SQUARE, (_scalar(ops.SUB, (x, mean)),)) for x in xs))
+        var = _scalar(ops.DIV.numbered[0], (total,), float(op.dof))
+        out[idx] = _scalar(ops.SQRT, (var,)) if op.root else var
+    return out.reshape(node.shape)
+
+
 def _softmax_group(fn: Callable[[list[Value]], list[Value]]) -> Rule:
     def rule(node: Value, args: list[np.ndarray], b: "_Builder") -> np.ndarray:
         (a,) = args
@@ -242,6 +257,8 @@ RULES: dict[type, Rule] = {
     ops.Mean: _reduction(_mean_op),
     ops.Max: _reduction(_max_op),
     ops.Min: _reduction(_min_op),
+    ops.Var: _var,
+    ops.Std: _var,
     ops.Reshape: _view(lambda node, a: a.reshape(node.shape)),
     ops.Transpose: _view(lambda node, a: np.transpose(a, node._op.perm)),
     ops.GetItem: _view(lambda node, a: a[node._op.index]),
