@@ -298,3 +298,20 @@ def test_the_pytorch_page_runs_in_both_libraries(tmp_path, monkeypatch):
     tl_model, torch_model = namespace["tl_model"], namespace["torch_model"]
     for (name, p), (_, tp) in zip(tl_model.named_parameters(), torch_model.named_parameters()):
         np.testing.assert_array_equal(p.data, tp.detach().numpy(), err_msg=name)  # back and forth, unchanged
+
+
+@pytest.mark.parametrize("x_shape", [(3,), (5, 3), (2, 4, 3)])
+@pytest.mark.parametrize("bias", [True, False])
+def test_functional_linear_gradients_and_pytorch(x_shape, bias):
+    rng = np.random.default_rng(1)
+    x, w, b = rng.standard_normal(x_shape), rng.standard_normal((2, 3)), rng.standard_normal(2)
+    args = (x, w, b) if bias else (x, w)
+    assert tl.gradcheck(lambda *vs: F.linear(*vs) ** 2, *args)
+    assert tl.gradgradcheck(lambda *vs: (F.linear(*vs) ** 3).sum(), *args)
+    torch = pytest.importorskip("torch")
+    ts = [torch.tensor(a, requires_grad=True) for a in args]
+    (torch.nn.functional.linear(*ts) ** 3).sum().backward()
+    vs = [tl.Value(a) for a in args]
+    (F.linear(*vs) ** 3).sum().backward()
+    for v, t in zip(vs, ts):
+        np.testing.assert_allclose(v.grad, t.grad.numpy(), rtol=1e-12, atol=1e-12)

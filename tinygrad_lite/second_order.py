@@ -55,7 +55,7 @@ import numpy as np
 from . import autograd, hooks
 from ._state import enable_grad, modes, user_stacklevel
 from .errors import AnomalyError, GradcheckError, NonFiniteWarning
-from .gradcheck import gradcheck
+from .gradcheck import _as_leaf, gradcheck
 from .ops import LocalOp, unbroadcast
 from .ops.dual import is_data, sum_to
 from .value import Value
@@ -531,7 +531,7 @@ def gradgradcheck(
     ``GradcheckError`` with gradcheck's table of the worst elements.
     """
     rng = np.random.default_rng(seed)
-    probe = fn(*[Value(np.asarray(getattr(x, "data", x), dtype=np.float64)) for x in inputs])
+    probe = fn(*[_as_leaf(x) for x in inputs])  # the same float64 leaves gradcheck makes
     if not isinstance(probe, Value):
         raise TypeError(f"gradgradcheck: fn must return a Value, got {type(probe).__name__}")
     v = rng.standard_normal(probe.shape) if probe.size != 1 else None
