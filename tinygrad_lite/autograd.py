@@ -22,30 +22,33 @@ def topo_order(root: Value) -> list[Value]:
     """Nodes ``root`` depends on that need a gradient, each after all its parents.
 
     Sorting by creation number is a topological order because a node is always
-    created after its parents; the walk itself is a loop over a growing list, so a
-    chain of a million nodes needs no recursion.  (It reads the node layout of ``Value``.)
+    created after its parents.  The walk is depth first with a list as its stack, so a
+    chain of a million nodes needs no recursion, and it meets nodes mostly in reverse
+    creation order: long runs that make the sort cheap.  (It reads the node layout of ``Value``.)
     """
     if not root.requires_grad:
         return []
-    seen = {root}
-    nodes = [root]
-    for n in nodes:  # the list grows while it is walked: every node is visited once
+    nodes: list[Value] = []
+    seen: set[Value] = set()
+    stack = [root]
+    pop, push = stack.pop, stack.append
+    while stack:
+        n = pop()
+        if n in seen:
+            continue
+        seen.add(n)
+        nodes.append(n)
         x = n._x
         if x is None:
             continue
         if type(x) is tuple:
-            for p in x:
-                if p.requires_grad and p not in seen:
-                    seen.add(p)
-                    nodes.append(p)
+            stack.extend(p for p in x if p.requires_grad)
             continue
-        if x.requires_grad and x not in seen:
-            seen.add(x)
-            nodes.append(x)
+        if x.requires_grad:
+            push(x)
         y = n._y
-        if type(y) is Value and y.requires_grad and y not in seen:
-            seen.add(y)
-            nodes.append(y)
+        if type(y) is Value and y.requires_grad:
+            push(y)
     nodes.sort(key=_creation)
     return nodes
 

@@ -88,9 +88,7 @@ def _make(op: ops.Op, out: Any, x: Any, y: Any, dx: Any, dy: Any, requires_grad:
     v = _new(Value)
     v.data = out
     v._grad = None
-    v.label = ""
     v._id = _next_id()
-    v._trace = None
     plain = modes.plain
     if plain or modes.grad_enabled:
         v._op = op
@@ -208,9 +206,7 @@ def _operator(op: ops.Op, reflected: bool = False):
         v = _new(Value)  # _make's stores for a float recorded without checks
         v.data = out
         v._grad = None
-        v.label = ""
         v._id = _next_id()
-        v._trace = None
         v._op = node_op
         v._x = self
         v._y = b
@@ -295,18 +291,51 @@ class Value:
     #   an op of more than two parents (the scalar softmax) keeps them as a tuple in _x, and
     #   its locals (or what it saved) in _dx.
     # ``parents``/``_prev`` and ``_saved`` give the same as tuples, for code that is not hot.
-    # _grad_graph (never set on the hot path): the gradient as a Value, from backward(create_graph=True).
-    __slots__ = ("data", "_grad", "_op", "_x", "_y", "_dx", "_dy", "label", "requires_grad", "_id",
-                 "_trace", "_role", "_grad_graph", "__weakref__")
+    # Slots an op's result never sets (so a node is smaller and the garbage collector visits
+    # less; readers go through properties that give the default):
+    #   _label     the label, when one is given ("" otherwise)
+    #   _more      a dict of what few nodes have: "trace" (where detect_anomaly saw it made),
+    #              "role" (see ``role``), "grad_graph" (the gradient as a Value, from
+    #              backward(create_graph=True))
+    __slots__ = ("data", "_grad", "_op", "_x", "_y", "_dx", "_dy", "requires_grad", "_id", "_label", "_more",
+                 "__weakref__")
 
     def __init__(self, data: Any, label: str = "", requires_grad: bool = True) -> None:
         self.data = _to_data(data)
         self._grad = None
-        self.label = str(label)
+        if label or type(label) is not str:  # an empty label stays unset (see the slots)
+            self.label = label
         self.requires_grad = bool(requires_grad)
         self._op = self._x = self._y = self._dx = self._dy = None
         self._id = _next_id()
-        self._trace = None if modes.plain or not modes.anomaly else user_frame_info()
+        if not modes.plain and modes.anomaly:
+            self._trace = user_frame_info()
+
+    # ------------------------------------------------------------ rarely set (see the slots)
+    @property
+    def label(self) -> str:
+        """The name drawings, steps and explanations use for this Value ("" for none)."""
+        return getattr(self, "_label", "")
+
+    @label.setter
+    def label(self, value: str) -> None:
+        self._label = str(value)
+
+    def _get_more(self, key: str) -> Any:
+        more = getattr(self, "_more", None)
+        return None if more is None else more.get(key)
+
+    def _set_more(self, key: str, value: Any) -> None:
+        more = getattr(self, "_more", None)
+        if more is None:
+            more = self._more = {}
+        more[key] = value
+
+    _trace = property(lambda self: self._get_more("trace"), lambda self, v: self._set_more("trace", v),
+                      doc="``file:line: source`` where the node was made under detect_anomaly, else None.")
+    _grad_graph = property(lambda self: self._get_more("grad_graph"),
+                           lambda self, v: self._set_more("grad_graph", v),
+                           doc="The gradient as a Value, from backward(create_graph=True), else None.")
 
     # ------------------------------------------------------------ attributes
     @property
@@ -319,7 +348,7 @@ class Value:
         g = self._grad
         if g is None:
             return 0.0 if type(self.data) is float else np.zeros_like(self.data)
-        graph = getattr(self, "_grad_graph", None)
+        graph = self._grad_graph
         if graph is not None and graph.data is g:
             return graph
         return g
@@ -389,14 +418,11 @@ class Value:
     @property
     def role(self) -> str:
         """What a leaf is for: ``"parameter"`` for a layer's weights (set by ``nn``), else ``""``."""
-        try:
-            return self._role
-        except AttributeError:  # set only where needed, so making a Value costs nothing more
-            return ""
+        return self._get_more("role") or ""
 
     @role.setter
     def role(self, value: str) -> None:
-        self._role = str(value)
+        self._set_more("role", str(value))
 
     @property
     def is_leaf(self) -> bool:
