@@ -63,7 +63,8 @@ def seed_of(root: Value, grad: Any) -> Any:
                 f"backward: the root has shape {root.shape}, so its gradient is not implied; "
                 "pass grad= of that shape (e.g. np.ones(root.shape)) or reduce it first (.sum(), .mean())"
             )
-        return np.ones(root.data.shape, root.data.dtype)
+        shape = root.data.shape
+        return np.array(1.0, root.data.dtype) if shape == () else np.ones(shape, root.data.dtype)
     if isinstance(grad, Value):
         grad = grad.data
     g = _to_data(grad, "backward grad")
@@ -101,8 +102,8 @@ def accumulate(parent: Value, c: Any) -> None:
     if type(data) is float:
         if type(c) is not float:
             c = float(np.sum(c))
-    elif type(c) is float or c.shape != data.shape or c.dtype != data.dtype:
-        c = unbroadcast(c, data)
+    elif type(c) is not np.ndarray or c.shape != data.shape or c.dtype is not data.dtype:
+        c = unbroadcast(c, data)  # (dtypes are compared by identity first: equal ones are one object)
     pg = parent._grad
     parent._grad = c if pg is None else pg + c
 

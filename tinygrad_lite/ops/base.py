@@ -155,6 +155,12 @@ def warn_nonfinite(op: str, what: str) -> None:
     warnings.warn(f"{op}: {what}", NonFiniteWarning, stacklevel=user_stacklevel())
 
 
+def surely_finite(x: Any) -> bool:
+    """True only if every element of ``x`` is finite; one BLAS pass (x·x), so an op can skip
+    its careful path.  False also for finite values so large that x·x overflows."""
+    return math.isfinite(np.vdot(x, x))
+
+
 def has(mask: Any) -> bool:
     return bool(mask) if isinstance(mask, (bool, np.bool_)) else bool(mask.any())
 
