@@ -266,10 +266,10 @@ def _check_leaves(leaves: list[tuple[Value, Any]], nodes: list[Value]) -> None:
             if type(g) is not float:
                 # Each leaf owns its gradient: a pass-through (add, a reshape's view, a broadcast) can
                 # hand several nodes one array, or a read-only view; a copy keeps in-place edits local.
-                if id(g) in owned or g.base is not None or not g.flags.writeable:
+                if g.base is not None or id(g) in owned or not g.flags.writeable:
                     g = leaf._grad = g.copy()
                 owned.add(id(g))
-                total += _sum_of_squares(g)
+                total += np.vdot(g, g)  # _sum_of_squares, inline: this runs for every parameter
             else:
                 total += g
     if math.isfinite(total):

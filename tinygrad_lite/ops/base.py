@@ -31,6 +31,7 @@ How a node stores what its op gave it is described in one place, ``Value``.
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from typing import Any
@@ -123,7 +124,9 @@ def unbroadcast(c: Any, like: Any) -> Any:
         return np.full(like.shape, c, dtype=like.dtype)
     if c.shape != like.shape:
         lead = c.ndim - like.ndim
-        if lead:
+        if lead == 1 and c.ndim == 2:  # a bias's gradient: the rows summed, as a BLAS product with ones
+            c = _ones(c.shape[0], c.dtype) @ c  # (about twice as fast as add.reduce over axis 0)
+        elif lead:
             c = np.add.reduce(c, axis=0 if lead == 1 else tuple(range(lead)))
         if c.shape != like.shape:
             ones = tuple(i for i, n in enumerate(like.shape) if n == 1 and c.shape[i] != 1)
@@ -131,6 +134,14 @@ def unbroadcast(c: Any, like: Any) -> Any:
     if c.dtype != like.dtype:
         c = c.astype(like.dtype)
     return c
+
+
+@functools.lru_cache(maxsize=32)
+def _ones(n: int, dtype: np.dtype) -> np.ndarray:
+    """A read-only vector of n ones (``unbroadcast`` sums rows with it)."""
+    ones = np.ones(n, dtype)
+    ones.flags.writeable = False
+    return ones
 
 
 def number_text(c: float) -> str:

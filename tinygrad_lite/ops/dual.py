@@ -70,7 +70,7 @@ def permute(x: Any, perm: tuple[int, ...]) -> Any:
 def swap_last(x: Any) -> Any:
     """The last two axes swapped (a batched transpose)."""
     if type(x) is np.ndarray:
-        return np.swapaxes(x, -1, -2)
+        return x.swapaxes(-1, -2)  # the method: np.swapaxes adds a Python-level dispatch
     nd = len(np.shape(x)) if is_data(x) else x.ndim
     return permute(x, tuple(range(nd - 2)) + (nd - 1, nd - 2))
 

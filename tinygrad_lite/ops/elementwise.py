@@ -222,8 +222,8 @@ class Relu(LocalOp):
     def forward(self, a: Any):
         if type(a) is float:
             return (a, _RELU_ON) if a > 0.0 else (0.0 if a == a else a, _RELU_OFF)  # NaN stays NaN
-        mask = a > 0  # a boolean local: NumPy multiplies it as 0/1 without a cast pass
-        return np.maximum(a, 0), (mask,)
+        mask = a > 0.0  # a boolean local: NumPy multiplies it as 0/1 without a cast pass
+        return np.maximum(a, 0.0), (mask,)  # (a float 0.0: NumPy resolves an int scalar more slowly)
 
 
 class Square(LocalOp):
