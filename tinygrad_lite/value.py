@@ -294,7 +294,7 @@ class Value:
     # Slots an op's result never sets (so a node is smaller and the garbage collector visits
     # less; readers go through properties that give the default):
     #   _label     the label, when one is given ("" otherwise)
-    #   _more      a dict of what few nodes have: "trace" (where detect_anomaly saw it made),
+    #   _more      None on a leaf, else a dict of what few nodes have: "trace" (where detect_anomaly saw it made),
     #              "role" (see ``role``), "grad_graph" (the gradient as a Value, from
     #              backward(create_graph=True))
     __slots__ = ("data", "_grad", "_op", "_x", "_y", "_dx", "_dy", "requires_grad", "_id", "_label", "_more",
@@ -308,6 +308,7 @@ class Value:
         self.requires_grad = bool(requires_grad)
         self._op = self._x = self._y = self._dx = self._dy = None
         self._id = _next_id()
+        self._more = None
         if not modes.plain and modes.anomaly:
             self._trace = user_frame_info()
 
@@ -348,10 +349,9 @@ class Value:
         g = self._grad
         if g is None:
             return 0.0 if type(self.data) is float else np.zeros_like(self.data)
-        graph = self._grad_graph
-        if graph is not None and graph.data is g:
-            return graph
-        return g
+        more = getattr(self, "_more", None)  # set (None) on every leaf: a parameter's .grad reads fast
+        graph = None if more is None else more.get("grad_graph")
+        return graph if graph is not None and graph.data is g else g
 
     @grad.setter
     def grad(self, value: Any) -> None:
