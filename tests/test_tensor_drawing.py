@@ -191,3 +191,15 @@ def test_the_highlighted_batch_drawing_as_a_learner_sees_it(tmp_path):
     assert any(t.strip() == "[[0.5, 2.5,   1]," for t in texts)  # a small matrix, row by row
     assert red == 6  # Z, ŷ, log, index, neg, ℓ: every node of the element's path
     assert box[0] / box[1] < 4
+
+
+def test_paths_through_the_inner_scalars_of_an_op_are_highlighted():
+    """var's inner mean belongs to no tensor: its edges join the op's own node (it raised KeyError)."""
+    import tinygrad_lite.functional as F
+
+    Z = tl.Value(np.array([[1.0, 3.0, 3.0], [0.5, -1.0, 2.0]]), label="Z")
+    for L in (Z.var(1).sum(), F.cross_entropy(Z, np.array([0, 2]), fused=True)):
+        L.backward()
+        src = viz.draw_graph(L, explain=Z, index=(0, 1)).source
+        assert src.count("penwidth=2.5") >= 3
+        Z.zero_grad()

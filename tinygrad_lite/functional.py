@@ -154,7 +154,7 @@ def cross_entropy(logits: Tensorish, target: Any, reduction: str = "mean", fused
     ``logits``: an (N, K) or (K,) tensor Value, or a list of K scalar Values
     (one sample).  ``target``: class indices (int or int array) or
     probabilities of the logits' shape (e.g. one-hot).  ``fused=True`` goes
-    through ``log_softmax`` instead: finite even for logits of ±1e4.
+    through ``log_softmax`` instead (``nll_loss(log_softmax(x))``): finite even for logits of ±1e4.
     """
     _check_reduction("cross_entropy", reduction)
     if _is_list(logits):
@@ -175,7 +175,7 @@ def cross_entropy(logits: Tensorish, target: Any, reduction: str = "mean", fused
         raise ValueError(
             f"cross_entropy: logits must have shape (N, K) or (K,), got {x.shape}; reshape them first"
         )
-    n, k = (x.shape if x.ndim == 2 else (None, x.shape[0]))
+    k = x.shape[-1]
     t = _target_array("cross_entropy", target)
     # A target of the logits' own shape can only be probabilities (indices have one axis fewer).
     probs = t.shape == x.shape
@@ -186,21 +186,45 @@ def cross_entropy(logits: Tensorish, target: Any, reduction: str = "mean", fused
     logp = x.log_softmax(-1) if fused else _safe_log(x.softmax(-1))
     if probs:
         return _reduce(-((logp * t.astype(x.dtype)).sum(axis=-1)), reduction)
-    return _reduce(-(logp[idx] if n is None else logp[np.arange(n), idx]), reduction)
+    return _picked_nll(logp, idx, reduction)
 
 
-def _class_indices(t: np.ndarray, shape: tuple[int, ...], k: int) -> Any:
-    """Validate class-index targets: ints in [0, K), one per sample."""
+def nll_loss(input: Value, target: Any, reduction: str = "mean") -> Value:
+    """Negative log-likelihood −input[i, tᵢ], reduced, as ``torch.nn.functional.nll_loss``.
+
+    ``input``: log-probabilities, an (N, K) or (K,) tensor Value (e.g. ``x.log_softmax(-1)``);
+    ``target``: N class indices (one for a (K,) input).  Built as pick → neg → reduce, the
+    last steps of ``cross_entropy``, so its gradient emerges as theirs does.
+    """
+    _check_reduction("nll_loss", reduction)
+    if _is_list(input):
+        raise TypeError("nll_loss: input must be a tensor Value of log-probabilities; for a list of K scalar "
+                        "Values use cross_entropy(logits, target, fused=True), or -log_probs[target]")
+    x = _lift(input, "nll_loss")
+    if x.ndim not in (1, 2):
+        raise ValueError(f"nll_loss: input must have shape (N, K) or (K,), got {x.shape}; reshape it first")
+    t = _target_array("nll_loss", target)
+    idx = _class_indices(t, x.shape, x.shape[-1], fn="nll_loss", what="input", probs=False)
+    return _picked_nll(x, idx, reduction)
+
+
+def _picked_nll(logp: Value, idx: Any, reduction: str) -> Any:
+    """−logp at each row's class (pick → neg), reduced: where cross_entropy and nll_loss end."""
+    return _reduce(-(logp[idx] if logp.ndim == 1 else logp[np.arange(logp.shape[0]), idx]), reduction)
+
+
+def _class_indices(t: np.ndarray, shape: tuple[int, ...], k: int, fn: str = "cross_entropy",
+                   what: str = "logits", probs: bool = True) -> Any:
+    """Validate class-index targets: ints in [0, K), one per sample (``fn`` names the loss in errors)."""
     want = () if len(shape) == 1 else (shape[0],)
     if t.dtype.kind not in "iu" and not (t.dtype.kind == "f" and np.all(t == np.round(t))):
-        raise ValueError(
-            f"cross_entropy: target of dtype {t.dtype} and shape {t.shape} is neither class indices "
-            f"of shape {want} nor probabilities of the logits' shape {shape}"
-        )
+        kinds = (f"neither class indices of shape {want} nor probabilities of the {what}' shape {shape}" if probs
+                 else f"not class indices of shape {want} (for {what} of shape {shape})")
+        raise ValueError(f"{fn}: target of dtype {t.dtype} and shape {t.shape} is {kinds}")
     if t.shape != want:
         raise ValueError(
-            f"cross_entropy: logits of shape {shape} need {want or 'one'} class index(es), "
-            f"got target of shape {t.shape}"
+            f"{fn}: {what} of shape {shape} {'need' if what == 'logits' else 'needs'} {want or 'one'} "
+            f"class index(es), got target of shape {t.shape}"
         )
     # Seen as unsigned, a negative class is huge: for ints one maximum finds both kinds of error.
     u = t.view(f"u{t.itemsize}") if t.dtype.kind == "i" else t
@@ -208,8 +232,8 @@ def _class_indices(t: np.ndarray, shape: tuple[int, ...], k: int) -> Any:
         lo, hi = np.minimum.reduce(t, axis=None), np.maximum.reduce(t, axis=None)
         bad = lo if lo < 0 else hi
         raise ValueError(
-            f"cross_entropy: target class {int(bad)} is out of range for {k} classes "
-            f"(logits shape {shape}); classes are 0..{k - 1}"
+            f"{fn}: target class {int(bad)} is out of range for {k} classes "
+            f"({what} shape {shape}); classes are 0..{k - 1}"
         )
     return t.astype(np.intp) if t.ndim else int(t)
 
@@ -318,6 +342,6 @@ def binary_cross_entropy_with_logits(logits: Tensorish, target: Any, reduction: 
 __all__ = [
     "exp", "log", "sigmoid", "tanh", "relu", "square", "sqrt", "softplus", "softmax", "log_softmax",
     "leaky_relu", "elu", "silu", "gelu",
-    "linear", "cross_entropy", "mse_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
+    "linear", "cross_entropy", "nll_loss", "mse_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
 ]
 

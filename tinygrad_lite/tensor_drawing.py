@@ -35,8 +35,12 @@ def scalar_graph(root: Value, max_nodes: int) -> tuple[Value, Any]:
     if top.size != 1:
         raise ValueError(f"draw_graph: unroll=True needs a one-element root, got shape {root.shape}; "
                          "draw a reduction of it (e.g. .sum())")
+    done = root._grad is not None  # a backward pass has run
     for v in all_nodes(u):
         t, idx = u.origin.get(v, (None, ()))
+        if t is None and v._prev:  # inside an op's rule (var's mean): the scalar pass's own gradient
+            v._grad = v._grad if done and v.requires_grad else None
+            continue
         g = None if t is None else t._grad
         v._grad = None if g is None or not v.requires_grad else float(np.asarray(g)[idx])
     return top.reshape(-1)[0], u
@@ -79,15 +83,25 @@ def _tensor_edges(parent: Value, child: Value) -> list[tuple[Value, Value]]:
     return []
 
 
+def _owners(origin: dict[Value, Any], nodes: list[Value]) -> list[Value]:
+    """The tensor each scalar of a path stands for; one inside an op's rule (var's mean), which
+    has no tensor of its own, belongs to the next tensor along the path: the op's output."""
+    owners: list[Value] = []
+    for n in reversed(nodes):
+        owners.append(origin[n][0] if n in origin else owners[-1])
+    return owners[::-1]
+
+
 def tensor_paths(e: TensorExplanation) -> Explanation:
     """The element's paths as paths of the tensor graph, for highlighting it (one per distinct route)."""
-    origin = e.unrolled.origin
     paths, seen = [], set()
     for p in e.paths:
         edges: list[PathEdge] = []
         last: list[int] = []  # index of the tensor edge that ends each scalar edge
-        for se in p.edges:
-            tp, tc = origin[se.parent][0], origin[se.child][0]
+        nodes = ([p.edges[0].parent] + [se.child for se in p.edges]) if p.edges else []
+        owners = _owners(e.unrolled.origin, nodes)
+        for k, se in enumerate(p.edges):
+            tp, tc = owners[k], owners[k + 1]
             for a, b in _tensor_edges(tp, tc):
                 edges.append(PathEdge(a, b, se.local, se.formula, se.symbolic))
             last.append(len(edges) - 1)
