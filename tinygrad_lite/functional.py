@@ -210,7 +210,13 @@ def nll_loss(input: Value, target: Any, reduction: str = "mean") -> Value:
 
 def _picked_nll(logp: Value, idx: Any, reduction: str) -> Any:
     """−logp at each row's class (pick → neg), reduced: where cross_entropy and nll_loss end."""
-    return _reduce(-(logp[idx] if logp.ndim == 1 else logp[np.arange(logp.shape[0]), idx]), reduction)
+    if logp.ndim == 1:
+        return _reduce(-logp[idx], reduction)
+    # One class per row: positions never repeat, so the pick's backward assigns (ops.GetItem).
+    return _reduce(-_unary(ops.GetItem((np.arange(logp.shape[0]), idx), unique=True), logp), reduction)
+
+
+_UNSIGNED = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}  # by itemsize
 
 
 def _class_indices(t: np.ndarray, shape: tuple[int, ...], k: int, fn: str = "cross_entropy",
@@ -227,7 +233,7 @@ def _class_indices(t: np.ndarray, shape: tuple[int, ...], k: int, fn: str = "cro
             f"class index(es), got target of shape {t.shape}"
         )
     # Seen as unsigned, a negative class is huge: for ints one maximum finds both kinds of error.
-    u = t.view(f"u{t.itemsize}") if t.dtype.kind == "i" else t
+    u = t.view(_UNSIGNED[t.itemsize]) if t.dtype.kind == "i" else t
     if t.size and (np.maximum.reduce(u, axis=None) >= k or u.dtype.kind == "f" and np.minimum.reduce(u, axis=None) < 0):
         lo, hi = np.minimum.reduce(t, axis=None), np.maximum.reduce(t, axis=None)
         bad = lo if lo < 0 else hi

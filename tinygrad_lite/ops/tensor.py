@@ -172,10 +172,13 @@ class Mean(VjpOp):
     def forward(self, a: Any):
         shape = shape_of(a)
         self.axes = _axes(self.name, self.axis, shape)
-        self.n = math.prod(shape[i] for i in self.axes)
+        everything = len(self.axes) == len(shape)
+        self.n = np.size(a) if everything else math.prod(shape[i] for i in self.axes)
         if self.n == 0:
             raise ShapeError(f"mean: reducing an empty axis of shape {shape} has no mean")
-        return _as_data(np.add.reduce(a, axis=self.axes, keepdims=self.keepdims) / self.n, a), a
+        # (axis=None when every axis goes: NumPy's quickest reduction, and a plain division after it)
+        axis = None if everything and not self.keepdims else self.axes
+        return _as_data(np.add.reduce(a, axis=axis, keepdims=self.keepdims) / self.n, a), a
 
     def formula(self, i: int) -> str:
         return f"1/{self.n}"
@@ -300,10 +303,13 @@ class GetItem(VjpOp):
     name, formulas, vjps = "index", ("1",), ("g scattered (added) into zeros at the index",)
     saved_as = "fixed"  # the input's data, for its shape
 
-    def __init__(self, index: Any):
-        self.index = _index_of(index)
+    def __init__(self, index: Any, unique: bool = False):
+        """``unique=True``: the caller's index is integer arrays that never repeat a position (one
+        pick per row, as cross_entropy's), so backward assigns instead of adding each share."""
+        self.index = index if unique else _index_of(index)
         # Integer-array ("advanced") indexing copies and may repeat positions; basic indexing gives a view.
-        self.advanced = _has_array(self.index)
+        self.advanced = unique or _has_array(self.index)
+        self.unique = unique
 
     def forward(self, a: Any):
         if type(a) is float:
@@ -317,7 +323,7 @@ class GetItem(VjpOp):
         return (out if self.advanced else out.copy()), a
 
     def backward(self, a: Any, g: Any, parents: tuple):
-        return (scatter_add(g, self.index, a.shape, a.dtype, self.advanced),)
+        return (scatter_add(g, self.index, a.shape, a.dtype, self.advanced and not self.unique),)
 
 
 class ScatterAdd(VjpOp):
