@@ -83,6 +83,8 @@ class Linear(VjpOp):
     saved_as = "inputs"
 
     def forward(self, a: Any, w: Any):
+        if type(a) is np.ndarray and type(w) is np.ndarray and w.ndim == 2 and a.ndim and a.shape[-1] == w.shape[1]:
+            return a @ w.T, (a, w)  # (the shapes fit: the checks below only explain why they do not)
         sa, sw = shape_of(a), shape_of(w)
         if len(sw) != 2 or not sa or sa[-1] != sw[1]:
             raise ShapeError(
