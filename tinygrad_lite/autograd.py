@@ -22,33 +22,37 @@ def topo_order(root: Value) -> list[Value]:
     """Nodes ``root`` depends on that need a gradient, each after all its parents.
 
     Sorting by creation number is a topological order because a node is always
-    created after its parents.  The walk is depth first with a list as its stack, so a
-    chain of a million nodes needs no recursion, and it meets nodes mostly in reverse
-    creation order: long runs that make the sort cheap.  (It reads the node layout of ``Value``.)
+    created after its parents.  The walk is depth first, with a list as its stack (so a
+    chain of a million nodes needs no recursion); it goes on to a parent directly and
+    stacks only a node's other parent.  It meets nodes mostly in reverse creation order:
+    long runs, which make the sort cheap.  (It reads the node layout of ``Value``.)
     """
     if not root.requires_grad:
         return []
     nodes: list[Value] = []
     seen: set[Value] = set()
     stack = [root]
-    pop, push = stack.pop, stack.append
+    pop, push, add, append = stack.pop, stack.append, seen.add, nodes.append
     while stack:
         n = pop()
-        if n in seen:
-            continue
-        seen.add(n)
-        nodes.append(n)
-        x = n._x
-        if x is None:
-            continue
-        if type(x) is tuple:
-            stack.extend(p for p in x if p.requires_grad)
-            continue
-        if x.requires_grad:
-            push(x)
-        y = n._y
-        if type(y) is Value and y.requires_grad:
-            push(y)
+        while n not in seen:
+            add(n)
+            append(n)
+            x = n._x
+            if x is None:
+                break
+            if type(x) is tuple:
+                stack.extend(p for p in x if p.requires_grad)
+                break
+            y = n._y
+            if type(y) is Value and y.requires_grad:  # y first: in W1's graph the sort then meets longer runs
+                if x.requires_grad:
+                    push(x)
+                n = y
+            elif x.requires_grad:
+                n = x
+            else:
+                break
     nodes.sort(key=_creation)
     return nodes
 
