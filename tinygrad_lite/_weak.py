@@ -11,39 +11,38 @@ import weakref
 from typing import Any, Iterator
 
 
-class WeakIdTable:
-    """object → item, holding the object weakly and comparing by identity only."""
+class WeakIdTable(dict):
+    """object → item, holding the object weakly and comparing by identity only.
 
-    __slots__ = ("_items",)
+    A dict of ``id(obj) → (weak reference, item)`` underneath, so that ``if table:``
+    (asked on every module call and every backward) is the dict's own test, not a Python call.
+    Use ``get``/``set``/``pop`` with the objects themselves.
+    """
 
-    def __init__(self) -> None:
-        self._items: dict[int, tuple[weakref.ref, Any]] = {}
+    __slots__ = ()
 
     def _drop(self, key: int) -> Any:
         def drop(_ref: weakref.ref) -> None:
-            entry = self._items.get(key)
+            entry = dict.get(self, key)
             if entry is not None and entry[0] is _ref:
-                del self._items[key]
+                dict.__delitem__(self, key)
 
         return drop
 
-    def get(self, obj: Any, default: Any = None) -> Any:
-        entry = self._items.get(id(obj))
+    def get(self, obj: Any, default: Any = None) -> Any:  # type: ignore[override]
+        entry = dict.get(self, id(obj))
         return entry[1] if entry is not None and entry[0]() is obj else default
 
     def set(self, obj: Any, item: Any) -> None:
         key = id(obj)
-        self._items[key] = (weakref.ref(obj, self._drop(key)), item)
+        dict.__setitem__(self, key, (weakref.ref(obj, self._drop(key)), item))
 
-    def pop(self, obj: Any) -> None:
+    def pop(self, obj: Any) -> None:  # type: ignore[override]
         if self.get(obj, self) is not self:
-            del self._items[id(obj)]
-
-    def __len__(self) -> int:
-        return len(self._items)
+            dict.__delitem__(self, id(obj))
 
     def __iter__(self) -> Iterator[Any]:
-        for ref, _ in list(self._items.values()):
+        for ref, _ in list(dict.values(self)):
             obj = ref()
             if obj is not None:
                 yield obj

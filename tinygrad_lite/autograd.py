@@ -253,7 +253,8 @@ def _finite(x: Any) -> bool:
 def _sum_of_squares(x: np.ndarray) -> Any:
     """NaN/Inf when any element is (or, rarely, on overflow: callers then test exactly).
 
-    One BLAS dot product: a cheaper pass over the data than a sum or ``np.isfinite``.
+    One BLAS dot product: a cheaper pass over the data than a sum or ``np.isfinite``
+    (``np.vdot``: ``ndarray.dot`` would warn on an overflow, which is no error here).
     """
     return np.vdot(x, x)
 
@@ -273,7 +274,7 @@ def _check_leaves(leaves: list[tuple[Value, Any]], nodes: list[Value]) -> None:
                 if g.base is not None or id(g) in owned or not g.flags.writeable:
                     g = leaf._grad = g.copy()
                 owned.add(id(g))
-                total += np.vdot(g, g)  # _sum_of_squares, inline: this runs for every parameter
+                total += _sum_of_squares(g)
             else:
                 total += g
     if math.isfinite(total):

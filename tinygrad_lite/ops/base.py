@@ -169,7 +169,7 @@ def warn_nonfinite(op: str, what: str) -> None:
 def surely_finite(x: Any) -> bool:
     """True only if every element of ``x`` is finite; one BLAS pass (x·x), so an op can skip
     its careful path.  False also for finite values so large that x·x overflows."""
-    return math.isfinite(np.vdot(x, x))
+    return math.isfinite(x) if type(x) is float else math.isfinite(np.vdot(x, x))
 
 
 def has(mask: Any) -> bool:
