@@ -183,12 +183,11 @@ class Linear(Module):
         self.bias = _param(gen.uniform(-bound, bound, out_features).astype(dtype), "bias") if bias else None
 
     def forward(self, x: Any) -> Value:
-        x = _as_value(x)
         try:
-            return F.linear(x, self.weight, self.bias)
+            return F.linear(x, self.weight, self.bias)  # (it makes an array input a constant Value)
         except ShapeError:
             raise ShapeError(
-                f"{self!r}: input of shape {x.shape} must end in in_features={self.in_features}, "
+                f"{self!r}: input of shape {_as_value(x).shape} must end in in_features={self.in_features}, "
                 f"e.g. shape (batch, {self.in_features})"
             ) from None
 

@@ -372,7 +372,7 @@ class Value:
 
     @property
     def ndim(self) -> int:
-        return len(self.shape)
+        return 0 if type(self.data) is float else self.data.ndim
 
     @property
     def size(self) -> int:
