@@ -32,12 +32,11 @@ def topo_order(root: Value) -> list[Value]:
     nodes: list[Value] = []
     seen: set[Value] = set()
     stack = [root]
-    pop, push, add, append = stack.pop, stack.append, seen.add, nodes.append
     while stack:
-        n = pop()
+        n = stack.pop()
         while n not in seen:
-            add(n)
-            append(n)
+            seen.add(n)
+            nodes.append(n)
             x = n._x
             if x is None:
                 break
@@ -45,9 +44,9 @@ def topo_order(root: Value) -> list[Value]:
                 stack.extend(p for p in x if p.requires_grad)
                 break
             y = n._y
-            if type(y) is Value and y.requires_grad:  # y first: in W1's graph the sort then meets longer runs
+            if type(y) is Value and y.requires_grad:  # y first: in an MLP's graph the sort then meets longer runs
                 if x.requires_grad:
-                    push(x)
+                    stack.append(x)
                 n = y
             elif x.requires_grad:
                 n = x
@@ -142,7 +141,10 @@ def backward(root: Value, grad: Any = None, create_graph: bool = False) -> None:
     if hooks.grad_hooks:  # a separate pass only while some hook is registered: no cost otherwise
         _hooked_pass(root, seed, nodes, leaves, anomaly)
     else:
-        accumulate(root, seed)
+        if type(seed) is float and root._op is not None:
+            root._grad = seed  # (reset just above: the one contribution, without a call)
+        else:
+            accumulate(root, seed)
         if anomaly:
             _backward_checked(interior)
         else:
