@@ -86,8 +86,8 @@ def test_linear_gradcheck_through_input_weight_and_bias(x_shape):
         return lin(x)
 
     assert tl.gradcheck(f, rng.standard_normal(x_shape), rng.standard_normal((2, 3)), rng.standard_normal(2))
-    out = lin(np.ones(x_shape))  # drawn as linear(x, weight) + bias, one node as torch's F.linear
-    assert out.op == "add" and out.parents[0].op == "linear" and out.parents[0].parents[1] is lin.weight
+    out = lin(np.ones(x_shape))  # one node as torch's F.linear (addmm): the bias is its third parent, not an add
+    assert out.op == "linear" and out.parents == (out.parents[0], lin.weight, lin.bias)
 
 
 def test_drawings_label_parameters_by_their_names():

@@ -40,9 +40,18 @@ def topo_order(root: Value) -> list[Value]:
             x = n._x
             if x is None:
                 break
-            if type(x) is tuple:
-                stack.extend(p for p in x if p.requires_grad)
-                break
+            if type(x) is tuple:  # (linear with a bias, the scalar softmax): on to the first parent, as below
+                first = None
+                for p in x:
+                    if p.requires_grad:
+                        if first is None:
+                            first = p
+                        else:
+                            push(p)
+                if first is None:
+                    break
+                n = first
+                continue
             y = n._y
             if type(y) is Value and y.requires_grad:  # y first: in an MLP's graph the sort then meets longer runs
                 if x.requires_grad:
@@ -172,8 +181,9 @@ def _backward(interior: list[Value]) -> None:
             continue
         if g is None:
             continue
-        if type(x) is tuple:  # an op of more than two parents
-            for p, c in zip(x, contributions(n, g)):
+        if type(x) is tuple:  # an op of more than two parents (linear with a bias, the scalar softmax)
+            cs = contributions(n, g) if op.uses_locals else op.backward(n._dx, g, x)
+            for p, c in zip(x, cs):
                 if c is not None and p.requires_grad:
                     accumulate(p, c)
             continue

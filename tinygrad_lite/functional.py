@@ -19,7 +19,7 @@ import numpy as np
 from . import ops
 from ._state import user_stacklevel
 from .errors import NonFiniteWarning
-from .value import Value, _binary, _lift, _node, _unary
+from .value import Value, _binary, _lift, _make, _node, _unary
 
 Tensorish = Union[Value, Sequence[Value]]
 REDUCTIONS = ("mean", "sum", "none")
@@ -113,9 +113,19 @@ def log_softmax(x: Tensorish, axis: int = -1, *, dim: int | None = None) -> Any:
 
 
 def linear(x: Any, weight: Value, bias: Value | None = None) -> Value:
-    """x @ weightᵀ + bias, with ``weight`` of shape (out_features, in_features) as ``torch.nn.functional.linear``."""
-    out = _binary(ops.LINEAR, _lift(x, "linear"), weight)
-    return out if bias is None else out + bias
+    """x @ weightᵀ + bias, with ``weight`` of shape (out_features, in_features) as ``torch.nn.functional.linear``.
+
+    One ``linear`` node, as PyTorch's addmm: parents (x, weight, bias), or (x, weight) without a bias.
+    """
+    x = _lift(x, "linear")
+    if bias is None:
+        return _binary(ops.LINEAR, x, weight)
+    if type(weight) is not Value or type(bias) is not Value:
+        weight, bias = _lift(weight, "linear"), _lift(bias, "linear")
+    out, saved = ops.LINEAR.forward(x.data, weight.data, bias.data)
+    # (_make, not _node: the three-parent layout of Value written out, in every layer's forward)
+    return _make(ops.LINEAR, out, (x, weight, bias), None, saved, None,
+                 x.requires_grad or weight.requires_grad or bias.requires_grad)
 
 
 # ---------------------------------------------------------------- reductions

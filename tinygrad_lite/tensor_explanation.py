@@ -258,9 +258,10 @@ def _generalise(expr: sympy.Expr, e: Explanation, u: Unrolled, wrt: Value,
     subs, tensors = {}, {}
     for s in expr.free_symbols:
         v = by_name.get(s.name)
-        if v is None or v not in u.origin:  # a size such as N
+        where = u.inner.get(v) or u.origin.get(v)  # (linear's x·Wᵀ before its bias is a part of its own)
+        if where is None:  # a size such as N
             continue
-        t, idx = u.origin[v]
+        t, idx = where
         if idx != index or t.shape != wrt.shape:
             return None
         g = sympy.Symbol(element_name(u.names[t], letters))

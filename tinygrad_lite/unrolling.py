@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
@@ -180,8 +180,32 @@ def _matmul(node: Value, args: list[np.ndarray], b: "_Builder") -> np.ndarray:
 
 
 def _linear(node: Value, args: list[np.ndarray], b: "_Builder") -> np.ndarray:
-    """``F.linear``: the matmul rule with the weight (out, in) read transposed."""
-    return _matmul(node, [args[0], np.swapaxes(args[1], -1, -2)], b)
+    """``F.linear``: the matmul rule with the weight (out, in) read transposed; a bias is then an
+    add of its element to each entry (every product sum first, then every add, as matmul + add)."""
+    out = _matmul(node, [args[0], np.swapaxes(args[1], -1, -2)], b)
+    if len(args) == 2:
+        return out
+    bias = np.broadcast_to(args[2], out.shape)
+    summed = np.empty(out.shape, dtype=object)
+    for idx in np.ndindex(*out.shape):
+        summed[idx] = _scalar(ops.ADD, (out[idx], bias[idx]))
+    return summed
+
+
+def _fused_parts(nodes: list[Value], names: dict[Value, str]) -> dict[Value, str]:
+    """Names for the x·Wᵀ part of each linear node with a bias: the node's own name, or for a
+    labelled node the next free ``linear<k>``: what that part was called as a node of its own."""
+    taken, parts, k = set(names.values()), {}, 0
+    for n in nodes:
+        if type(n._op) is ops.Linear and len(n._prev) == 3:
+            if not n.label:
+                parts[n] = names[n]
+                continue
+            while f"linear{k}" in taken:
+                k += 1
+            parts[n] = f"linear{k}"
+            taken.add(parts[n])
+    return parts
 
 
 def _var(node: Value, args: list[np.ndarray], b: "_Builder") -> np.ndarray:
@@ -328,7 +352,7 @@ def _cost(n: Value) -> int:
         return 0
     if rule is _matmul or rule is _linear:
         k = n._prev[0].shape[-1]
-        return n.size * (k + (k > 1))
+        return n.size * (k + (k > 1) + (len(n._prev) == 3))  # (a bias: one add per entry)
     if rule is _scalar_group:
         return 1
     return n.size
@@ -357,6 +381,9 @@ class Unrolled:
     names: dict[Value, str]  # display names of the tensor nodes
     tensor_grads: dict[Value, Any]  # the tensor graph's gradients, computed on the side
     count: int
+    # A scalar inside an op that stands for an element of a part of it with data and a name of its
+    # own (linear's x·Wᵀ before the bias) → (that part, as a constant Value, index); not in origin.
+    inner: dict[Value, tuple[Value, tuple[int, ...]]] = field(default_factory=dict)
 
     def element(self, t: Value, index: tuple[int, ...] = ()) -> Value:
         """The scalar Value of element ``index`` of tensor ``t``."""
@@ -402,6 +429,8 @@ def unroll(root: Value, max_nodes: int = MAX_NODES) -> Unrolled:
             "or raise max_nodes= if you really want all of it."
         )
     names = node_names(nodes)
+    parts = _fused_parts(nodes, names)
+    inner: dict[Value, tuple[Value, tuple[int, ...]]] = {}
     scalars: dict[Value, np.ndarray] = {}
     origin: dict[Value, tuple[Value, tuple[int, ...]]] = {}
     b = _Builder()
@@ -419,11 +448,17 @@ def unroll(root: Value, max_nodes: int = MAX_NODES) -> Unrolled:
                     arr[idx] = Value(float(data[idx]), requires_grad=n.requires_grad)
                 owned = True
             if owned:
-                label = _labelled(n)
+                part = _part(n, parts, names) if n in parts else None
+                label = bool(n.label) if part is not None else _labelled(n)
                 for idx in np.ndindex(*n.shape):
                     v = arr[idx]
                     origin.setdefault(v, (n, idx))
-                    for p in v._prev:  # a matmul's products belong to the entry they sum into
+                    s = v
+                    if part is not None:  # linear + bias: the entry is an add; its sum is the part's element
+                        s = v._prev[0]
+                        inner.setdefault(s, (part, idx))
+                        s.label = element_name(names[part], idx)
+                    for p in s._prev:  # a matmul's products belong to the entry they sum into
                         if p not in origin and p._op is ops.MUL and n._op in (ops.MATMUL, ops.LINEAR):
                             origin[p] = (n, idx)
                     if label:
@@ -432,9 +467,17 @@ def unroll(root: Value, max_nodes: int = MAX_NODES) -> Unrolled:
     top = scalars[root]
     if top.size == 1:
         top.reshape(-1)[0].label = names[root]
-    u = Unrolled(root, top[()] if top.ndim == 0 else top, scalars, origin, names, {}, count)
+    u = Unrolled(root, top[()] if top.ndim == 0 else top, scalars, origin, names, {}, count, inner)
     u.tensor_grads = _check(u, nodes)
     return u
+
+
+def _part(n: Value, parts: dict[Value, str], names: dict[Value, str]) -> Value:
+    """The x·Wᵀ part of linear node ``n`` (which has a bias) as a constant Value, named in ``names``."""
+    x, w = n._prev[0].data, n._prev[1].data
+    part = Value(np.asarray(x @ np.asarray(w).T, dtype=np.float64), requires_grad=False)
+    names[part] = parts[n]
+    return part
 
 
 def _check(u: Unrolled, nodes: list[Value]) -> dict[Value, Any]:

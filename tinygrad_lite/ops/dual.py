@@ -99,7 +99,7 @@ def broadcast_to(x: Any, shape: tuple[int, ...], dtype: Any) -> Any:
 def sum_to(c: Any, like: Any) -> Any:
     """``c`` summed over the axes it was broadcast along, to the shape of ``like`` (data or Value)."""
     if type(c) is np.ndarray or is_data(c):
-        return unbroadcast(c, like.data if not is_data(like) else like)
+        return unbroadcast(c, like if type(like) is np.ndarray or is_data(like) else like.data)
     shape = () if type(like) is float else tuple(like.shape)
     if c.shape == shape:
         return c

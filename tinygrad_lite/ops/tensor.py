@@ -72,37 +72,59 @@ MATMUL = MatMul()  # stateless: one shared instance
 
 
 class Linear(VjpOp):
-    """x @ Wᵀ for a weight W stored (out, in), as ``torch.nn.functional.linear``.
+    """x @ Wᵀ (+ b) for a weight W stored (out, in), as ``torch.nn.functional.linear`` (addmm).
 
-    One node instead of matmul + transpose, and W's gradient gᵀ @ x comes out in
-    W's own layout: no transposed copies on the way back.
+    One node instead of matmul + transpose + add: W's gradient gᵀ @ x comes out in W's own
+    layout (no transposed copies on the way back), and the bias, a third parent when given,
+    is added into the fresh product (no node, no array of its own).
     """
 
-    name, formulas = "linear", ("y", "x")
-    vjps = ("g @ W", "gᵀ @ x")
+    name, formulas = "linear", ("y", "x", "1")
+    vjps = ("g @ W", "gᵀ @ x", "g summed over the batch")
     saved_as = "inputs"
 
-    def forward(self, a: Any, w: Any):
+    def forward(self, a: Any, w: Any, b: Any = None):
         if type(a) is np.ndarray and type(w) is np.ndarray and w.ndim == 2 and a.ndim and a.shape[-1] == w.shape[1]:
-            return a @ w.T, (a, w)  # (the shapes fit: the checks below only explain why they do not)
-        sa, sw = shape_of(a), shape_of(w)
-        if len(sw) != 2 or not sa or sa[-1] != sw[1]:
-            raise ShapeError(
-                f"linear: input of shape {sa} and weight of shape {sw}: the weight must be "
-                f"(out_features, in_features) and the input end in in_features"
-                + (f" = {sw[1]}" if len(sw) == 2 else "") + "."
-            )
-        return a @ w.T, (a, w)
+            out = a @ w.T  # (the shapes fit: the checks below only explain why they do not)
+        else:
+            sa, sw = shape_of(a), shape_of(w)
+            if len(sw) != 2 or not sa or sa[-1] != sw[1]:
+                raise ShapeError(
+                    f"linear: input of shape {sa} and weight of shape {sw}: the weight must be "
+                    f"(out_features, in_features) and the input end in in_features"
+                    + (f" = {sw[1]}" if len(sw) == 2 else "") + "."
+                )
+            out = a @ w.T
+        if b is None:
+            return out, (a, w)
+        try:
+            if type(b) is np.ndarray and b.dtype is out.dtype:
+                out += b  # into the fresh product, as addmm (NumPy refuses a bias that would widen it)
+                return out, (a, w, b)
+            if np.broadcast_shapes(out.shape, shape_of(b)) == out.shape:  # NumPy's promotion: a new array
+                return out + b, (a, w, b)
+        except ValueError:
+            pass
+        raise ShapeError(
+            f"linear: bias of shape {shape_of(b)} does not fit the output of shape {out.shape} (input "
+            f"{shape_of(a)}, weight {shape_of(w)}); the bias must be (out_features,) = "
+            f"({out.shape[-1]},) or broadcast to the output's shape."
+        )
 
     def backward(self, saved: Any, g: Any, parents: tuple):
-        a, w = saved
+        a, w = saved[0], saved[1]
         ga = g @ w if parents[0].requires_grad else None
         gw = None
         if parents[1].requires_grad:
             if a.ndim != 2:  # every leading (batch) axis of x adds into W's gradient: make them one
-                g, a = reshape(g, (-1, w.shape[0])), reshape(a, (-1, w.shape[1]))
-            gw = swap_last(g) @ a
-        return ga, gw
+                gf, af = reshape(g, (-1, w.shape[0])), reshape(a, (-1, w.shape[1]))
+            else:
+                gf, af = g, a
+            gw = swap_last(gf) @ af
+        if len(saved) == 2:
+            return ga, gw
+        # The bias was added at every row: its gradient is g summed over every leading axis.
+        return ga, gw, (sum_to(g, saved[2]) if parents[2].requires_grad else None)
 
 
 LINEAR = Linear()  # stateless: one shared instance
