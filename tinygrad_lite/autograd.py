@@ -47,7 +47,7 @@ def topo_order(root: Value) -> list[Value]:
                         if first is None:
                             first = p
                         else:
-                            push(p)
+                            stack.append(p)
                 if first is None:
                     break
                 n = first
