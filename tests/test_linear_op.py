@@ -103,7 +103,7 @@ def test_a_bias_that_does_not_fit_names_linear_and_the_shapes(bias_shape):
     x, w, b = _args((4, 3), bias_shape)
     with pytest.raises(tl.ShapeError, match=re.escape(f"linear: bias of shape {bias_shape}") + r".*output of shape \(4, 2\)"):
         F.linear(tl.Value(x), tl.Value(w), tl.Value(b))
-    x, w, b = _args((3,), (1, 2))  # a bias may not widen the output (a 1-D input's is (2,)), as in PyTorch
+    x, w, b = _args((3,), (1, 2))  # a bias may not widen the output (a 1-D input's is (2,)); PyTorch squeezes it
     with pytest.raises(tl.ShapeError, match=r"linear: bias of shape \(1, 2\) does not fit the output of shape \(2,\)"):
         F.linear(tl.Value(x), tl.Value(w), tl.Value(b))
 
