@@ -25,6 +25,9 @@ def one_axis(op: str, axis: Any, shape: tuple[int, ...]) -> int | None:
     Never several axes and never a guess: ``axis=None`` or a tuple on a 2-D or larger
     Value is refused, because NumPy's reading would normalise over another axis.
     """
+    nd = len(shape)
+    if type(axis) is int and -nd <= axis < nd:  # the common case (axis=-1), without the checks below
+        return axis % nd
     if isinstance(axis, (tuple, list)) and len(axis) == 1:
         axis = axis[0]
     if not shape and axis in (None, 0, -1):
