@@ -288,15 +288,15 @@ class Value:
     #              (x * 2.0, 1 - x) it is the number, a float
     #   _dx, _dy   what backward needs: for a LocalOp ∂out/∂x and ∂out/∂y (the edges' locals);
     #              for a VjpOp _dx is whatever its forward saved
-    #   an op of more than two parents (the scalar softmax) keeps them as a tuple in _x, and
+    #   an op of more than two parents (the scalar softmax, linear with a bias) keeps them as a tuple in _x, and
     #   its locals (or what it saved) in _dx.
     # ``parents``/``_prev`` and ``_saved`` give the same as tuples, for code that is not hot.
     # Slots an op's result never sets (so a node is smaller and the garbage collector visits
     # less; readers go through properties that give the default):
     #   _label     the label, when one is given ("" otherwise)
-    #   _more      None on a leaf, else a dict of what few nodes have: "trace" (where detect_anomaly saw it made),
-    #              "role" (see ``role``), "grad_graph" (the gradient as a Value, from
-    #              backward(create_graph=True))
+    #   _more      what few nodes have, once one is set: a dict of "trace" (where detect_anomaly
+    #              saw it made), "role" (see ``role``), "grad_graph" (the gradient as a Value, from
+    #              backward(create_graph=True)); None on a fresh leaf, so a parameter's .grad reads fast
     __slots__ = ("data", "_grad", "_op", "_x", "_y", "_dx", "_dy", "requires_grad", "_id", "_label", "_more",
                  "__weakref__")
 
@@ -349,8 +349,7 @@ class Value:
         g = self._grad
         if g is None:
             return 0.0 if type(self.data) is float else np.zeros_like(self.data)
-        more = getattr(self, "_more", None)  # set (None) on every leaf: a parameter's .grad reads fast
-        graph = None if more is None else more.get("grad_graph")
+        graph = self._get_more("grad_graph")
         return graph if graph is not None and graph.data is g else g
 
     @grad.setter
